@@ -1,0 +1,2 @@
+//! Configuration: ha.cf, authkeys, haresources, nodeinfo.
+pub mod model;

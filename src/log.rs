@@ -1,0 +1,1 @@
+//! Heartbeat-format logging (to be built).
