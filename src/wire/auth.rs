@@ -85,11 +85,10 @@ impl Keyring {
         Some((self.active, auth_token(entry.method, &entry.key, data)))
     }
 
-    /// Checks a netstring trailer token. Heartbeat's verifier uses the method
-    /// of entry `index` but the key of its *own active* entry (spec §3.3), so a
-    /// real peer whose entry `index` holds another key signs with that other
-    /// key only when it is also our active key. To interoperate both ways we
-    /// accept entry `index`'s own key first, then the active key.
+    /// Checks a netstring trailer token. A real 3.0.6 verifier hashes with
+    /// entry `index`'s method but its own *active* entry's key (spec §3.3).
+    /// We accept entry `index`'s own key first (what a correct sender uses),
+    /// then the active key (what a real node would accept).
     pub fn verify_netstring(&self, index: u8, token: &str, signed: &[u8]) -> bool {
         let Some(entry) = self.entry(index) else {
             return false;
