@@ -347,6 +347,55 @@ mod tests {
         assert!(t.note("eth0", &err).is_some());
     }
 
+    /// What the event loop does: register every medium, poll, drain the
+    /// one whose token fired (edge-triggered).
+    #[test]
+    fn readiness_comes_through_mio() {
+        use std::time::Duration;
+
+        let port = udp::testutil::free_port();
+        let lines = [
+            MediumLine {
+                medium: MediumConfig::Ucast {
+                    iface: "lo".into(),
+                    peer: "127.0.0.1".into(),
+                    port,
+                },
+                origin: Origin::default(),
+            },
+            MediumLine {
+                medium: MediumConfig::Ucast {
+                    iface: "lo".into(),
+                    peer: "127.0.0.1".into(),
+                    port,
+                },
+                origin: Origin::default(),
+            },
+        ];
+        let mut media = open_all(&lines, &OpenOptions::default()).unwrap();
+        let mut poll = mio::Poll::new().unwrap();
+        for (i, m) in media.iter_mut().enumerate() {
+            m.register(poll.registry(), Token(i)).unwrap();
+        }
+        media[1].send(b"via second", Instant::now()).unwrap();
+        let mut events = mio::Events::with_capacity(8);
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.is_empty() && Instant::now() < deadline {
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+            for ev in events.iter() {
+                assert_eq!(ev.token(), Token(0), "only the receiving medium registers");
+                assert!(ev.is_readable());
+                assert_eq!(media[0].recv(&mut got).unwrap(), Drained::Empty);
+            }
+        }
+        assert_eq!(got, vec![b"via second".to_vec()]);
+        for m in media.iter_mut() {
+            m.deregister(poll.registry()).unwrap();
+        }
+    }
+
     #[test]
     fn error_names_medium_and_place() {
         let line = MediumLine {

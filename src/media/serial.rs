@@ -353,6 +353,31 @@ mod tests {
     }
 
     #[test]
+    fn pty_readiness_comes_through_mio() {
+        let pair = pty();
+        let mut m = Serial::open(&pair.path, 38400, None).unwrap();
+        let mut poll = mio::Poll::new().unwrap();
+        m.register(poll.registry(), Token(7)).unwrap();
+        let f = frame("p", 5);
+        nix::unistd::write(pair.master.as_fd(), &f).unwrap();
+        let mut events = mio::Events::with_capacity(8);
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.is_empty() && Instant::now() < deadline {
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+            for ev in events.iter() {
+                assert_eq!(ev.token(), Token(7));
+                if ev.is_readable() {
+                    m.recv(&mut got).unwrap();
+                }
+            }
+        }
+        assert_eq!(got, vec![f]);
+        m.deregister(poll.registry()).unwrap();
+    }
+
+    #[test]
     fn bad_devices_are_named() {
         assert!(matches!(
             Serial::open(Path::new("ttyS0"), 19200, None),

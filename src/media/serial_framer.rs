@@ -217,6 +217,20 @@ mod tests {
         assert!(g.line.len() <= START.len() + 1);
     }
 
+    /// Bytes a real Heartbeat 3.0.6 wrote on a serial line.
+    #[test]
+    fn real_heartbeat_serial_capture() {
+        let bytes = include_bytes!("../../tests/data/hb306-serial-capture.bin");
+        for chunk_size in [1, 7, 512, bytes.len()] {
+            let chunks: Vec<&[u8]> = bytes.chunks(chunk_size).collect();
+            let (out, f) = frames(&chunks);
+            assert_eq!(out.len(), 8);
+            assert_eq!(out.concat(), bytes.to_vec());
+            assert_eq!(f.discarded(), 0);
+            assert!(out[0].starts_with(b">>>\nt=status\nst=init\n"));
+        }
+    }
+
     #[test]
     fn frame_just_under_the_limit_passes() {
         let mut body = b">>>\n".to_vec();
