@@ -1,1 +1,10 @@
-//! daemon (to be built).
+//! The daemon around the pure core: command line, process set-up, pid and
+//! state files, clocks and timers. The poll loop that wires media, control,
+//! runner and core together lives here too once written.
+
+pub mod cli;
+pub mod clock;
+pub mod pidfile;
+pub mod process;
+pub mod statefiles;
+pub mod timers;

@@ -1,1 +1,0 @@
-//! Heartbeat-format logging (to be built).
