@@ -7,6 +7,29 @@
 
 use crate::wire::Message;
 
+mod counters;
+mod engine;
+mod fields;
+mod history;
+mod membership;
+mod node;
+mod outbound;
+mod params;
+mod receive;
+mod reliability;
+mod rng;
+mod seqtrack;
+mod upper;
+
+#[cfg(test)]
+mod tests;
+
+pub use counters::Counters;
+pub use engine::Core;
+pub use node::{LinkState, NodeState};
+pub use params::{CoreParams, ParamsError};
+pub use upper::{NoUpperLayer, UpperCtx, UpperLayer};
+
 /// Time as the core sees it, passed in with every input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Now {
@@ -62,18 +85,36 @@ pub enum Action {
     /// added by the core) on every medium.
     Transmit(Message),
     /// Arm (or move) a timer to fire at `at_ms` (monotonic).
-    ArmTimer { key: TimerKey, at_ms: u64 },
+    ArmTimer {
+        key: TimerKey,
+        at_ms: u64,
+    },
     CancelTimer(TimerKey),
-    Log { level: Level, text: String },
+    Log {
+        level: Level,
+        text: String,
+    },
     /// Local communication is up (open API socket, start clients, resources).
     CommUp,
     /// A node's status changed (for the API and status snapshot).
-    NodeStatus { node: String, status: String },
+    NodeStatus {
+        node: String,
+        status: String,
+    },
     /// A link's status changed.
     LinkStatus {
         node: String,
         link: LinkIndex,
         up: bool,
+    },
+    /// A node's UUID was learned or changed (persist it in the host cache).
+    NodeUuid {
+        node: String,
+        uuid: [u8; 16],
+    },
+    /// Exit the process with this code (shutdown finished).
+    Exit {
+        code: i32,
     },
 }
 
@@ -88,7 +129,10 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// A decoded, authenticated packet that arrived on `link`.
-    Packet { link: LinkIndex, msg: Message },
+    Packet {
+        link: LinkIndex,
+        msg: Message,
+    },
     Timer(TimerKey),
     Command(Command),
 }
