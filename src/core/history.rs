@@ -147,9 +147,21 @@ mod tests {
     }
 
     #[test]
+    fn a_hole_in_the_kept_window_is_not_found() {
+        let mut h = History::default();
+        for s in [1, 2, 4] {
+            h.add(s, Message::with_type("status"), 0);
+        }
+        assert_eq!(h.lookup(3), Lookup::NotFound);
+        assert_eq!(h.lookup(4), Lookup::Found);
+    }
+
+    #[test]
     fn rexmit_time_is_stored_per_entry() {
         let mut h = filled(3);
-        h.get_mut(2).map(|e| e.last_rexmit_ms = Some(77));
+        if let Some(e) = h.get_mut(2) {
+            e.last_rexmit_ms = Some(77);
+        }
         assert_eq!(h.get_mut(2).and_then(|e| e.last_rexmit_ms), Some(77));
         assert!(h.get_mut(9).is_none());
     }

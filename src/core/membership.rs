@@ -25,12 +25,18 @@ impl Core {
     /// Heartbeat compares), i.e. from `last + interval + 1` ms on.
     fn node_deadline(&self, idx: usize) -> Option<u64> {
         let last = self.nodes[idx].last_status_rx_ms?;
-        Some(last + self.dead_interval(idx) + 1)
+        Some(
+            last.saturating_add(self.dead_interval(idx))
+                .saturating_add(1),
+        )
     }
 
     fn link_deadline(&self, idx: usize, link: LinkIndex) -> Option<u64> {
         let last = self.nodes[idx].links.get(link)?.last_rx_ms?;
-        Some(last + self.dead_interval(idx) + 1)
+        Some(
+            last.saturating_add(self.dead_interval(idx))
+                .saturating_add(1),
+        )
     }
 
     pub(super) fn arm_node_dead(&self, idx: usize, out: &mut Vec<Action>) {

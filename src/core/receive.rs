@@ -325,11 +325,7 @@ impl Core {
         match mtype {
             T_STATUS => self.handle_status(now, idx, seq, ts, msg, out),
             T_ACKMSG => self.handle_ack(now, idx, msg, out),
-            T_REXMIT => {
-                if idx != self.local {
-                    self.serve_rexmit(now, idx, msg, out);
-                }
-            }
+            T_REXMIT if idx != self.local => self.serve_rexmit(now, idx, msg, out),
             T_REQNODES => self.handle_reqnodes(now, idx, out),
             T_REPNODES => self.handle_repnodes(now, idx, msg, out),
             _ => {}
