@@ -173,6 +173,7 @@ impl Core {
     }
 
     /// Process one input; returns what the daemon must do, in order.
+    /// Starts the core first if [`Core::start`] was not called.
     pub fn handle(&mut self, now: Now, input: Input) -> Vec<Action> {
         let mut out = if self.started {
             Vec::new()
@@ -197,6 +198,20 @@ impl Core {
             Input::Timer(key) => self.on_timer(now, key, &mut out),
             Input::Command(Command::Shutdown) => self.on_shutdown_command(now, &mut out),
         }
+        self.drain_deferred(now, &mut out);
+        out
+    }
+
+    /// Send a message from outside the core (the FIFO: scripts such as
+    /// `req_resource`, `hb_standby`): control fields, history and loopback
+    /// as for our own messages. A message without `t` is refused (logged).
+    pub fn send_cluster_msg(&mut self, now: Now, msg: Message) -> Vec<Action> {
+        let mut out = if self.started {
+            Vec::new()
+        } else {
+            self.start(now)
+        };
+        self.send(now, msg, &mut out);
         self.drain_deferred(now, &mut out);
         out
     }

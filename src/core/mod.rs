@@ -4,6 +4,25 @@
 //! [`Input`]s (a decoded and verified packet with the link it arrived on, a
 //! timer that fired, an admin command) together with a [`Now`] and performs
 //! the returned [`Action`]s. Tests drive it as plain function calls.
+//!
+//! How the daemon drives [`Core`]:
+//! - `Core::start(now)` once, then `Core::handle(now, input)` for every
+//!   packet, timer and command; `Core::send_cluster_msg` for FIFO messages.
+//! - Perform the actions in order. `Transmit` carries the complete message
+//!   (control fields added): add the classic `auth` field, sign, encode and
+//!   write it on every medium. Retransmissions are the stored message again,
+//!   so a deterministic encoder reproduces the original bytes.
+//! - Timers: one per [`TimerKey`]; `ArmTimer` sets or moves it, `CancelTimer`
+//!   drops it; when it expires feed `Input::Timer(key)` (early or late firing
+//!   is tolerated: the core re-checks its own deadlines).
+//! - Our own messages are processed internally when sent (Heartbeat's
+//!   loopback); do NOT feed our transmissions back. Copies of our packets
+//!   that come back from the network (broadcast, ucast to self) may be fed
+//!   like any packet: they only bring our own link `up` and are counted as
+//!   `own_echoes`.
+//! - `Exit { code }` ends the process after a completed shutdown.
+//!
+//! Layers above membership (resources) plug in through [`UpperLayer`].
 
 use crate::wire::Message;
 

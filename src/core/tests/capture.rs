@@ -90,59 +90,75 @@ fn capture_file_is_complete() {
     assert_eq!(all[0].msg.get("srcuuid"), Some(&ALPHA_UUID[..]));
 }
 
-/// The real bravo processed its inbound packets right after its own
-/// keepalive each time it woke up; its first batch (alpha's seq 4 onwards)
-/// only at its second wake-up. Our core processes immediately, so the
-/// script feeds alpha's packets at those same points.
-#[test]
-fn bravo_start_up_reproduces_the_real_message_sequence() {
+/// How one node of the capture is replayed.
+struct Replay {
+    local: &'static str,
+    peer: &'static str,
+    /// Start of the node, ms after the capture's first packet.
+    start_ms: u64,
+    /// First keepalive beat after which the node handled received packets.
+    first_batch_beat: u64,
+    /// At the 5 s beat the start-up dt timer fired before the keepalive.
+    dtend_first: bool,
+    /// Compare the node's packets up to this capture time (ms).
+    window_ms: u64,
+    /// ACK triggers the real node drew: (node, trigger).
+    triggers: [(&'static str, u64); 2],
+}
+
+/// The real nodes handled received packets right after their own keepalive
+/// each time they woke up. Our core handles them at once, so the replay
+/// feeds the peer's packets at those same points and compares everything
+/// the node sent with what the real node sent.
+fn replay(case: Replay) {
     let records = capture();
     let t0 = records[0].time_us;
     let rel_ms = |r: &Record| (r.time_us - t0) / 1000;
-    // Bravo's window: until its status seq 0x1e, before the resource
-    // layer's 10 s timer fires.
     let expected: Vec<Message> = records
         .iter()
-        .filter(|r| r.sender == "bravo" && rel_ms(r) <= 10_689)
+        .filter(|r| r.sender == case.local && rel_ms(r) <= case.window_ms)
         .map(|r| without_ld(&r.msg))
         .collect();
-    // Bravo started 167 ms after alpha's first packet and missed those.
-    let bravo_start_ms = 167;
-    let from_alpha: Vec<&Record> = records
+    assert!(expected.len() >= 35, "{} packets", expected.len());
+    // Packets sent before the node started were missed.
+    let from_peer: Vec<&Record> = records
         .iter()
-        .filter(|r| r.sender == "alpha" && rel_ms(r) > bravo_start_ms)
+        .filter(|r| r.sender == case.peer && rel_ms(r) > case.start_ms)
         .collect();
-
-    let mut sim = Sim::with_upper(params("bravo"), Box::new(StartingResponder));
-    // The triggers the real bravo drew: alpha's seqs 4, 14, 24 were ACKed,
-    // and its own 8, 18, 28.
-    sim.core.set_ack_trigger("alpha", 4);
-    sim.core.set_ack_trigger("bravo", 8);
+    let mut sim = Sim::with_upper(params(case.local), Box::new(StartingResponder));
+    for (node, trigger) in case.triggers {
+        sim.core.set_ack_trigger(node, trigger);
+    }
     let ts_of = |e: &Message| u64::from_str_radix(e.get_str("ts").unwrap(), 16).unwrap();
 
     let mut ours: Vec<Message> = Vec::new();
-    let mut next_alpha = 0;
-    for beat in 0..=21u64 {
+    let mut next_peer = 0;
+    let beats = (case.window_ms - case.start_ms) / 500;
+    for beat in 0..=beats {
         let mono = beat * 500;
-        sim.pinned_wall = expected.get(ours.len()).map(ts_of);
-        sim.set_time(mono);
-        if beat == 0 {
-            sim.start();
-        } else if beat == 10 {
-            // The real bravo's start-up dt timer fired just before this beat.
-            sim.fire(TimerKey::StartupDtEnd);
-            sim.pinned_wall = expected.get(ours.len() + 2).map(ts_of);
-            sim.fire(TimerKey::Keepalive);
-        } else {
-            sim.fire(TimerKey::Keepalive);
+        let timers: &[Option<TimerKey>] = match beat {
+            0 => &[None],
+            10 if case.dtend_first => &[Some(TimerKey::StartupDtEnd), Some(TimerKey::Keepalive)],
+            10 => &[Some(TimerKey::Keepalive), Some(TimerKey::StartupDtEnd)],
+            _ => &[Some(TimerKey::Keepalive)],
+        };
+        for timer in timers {
+            // The wall clock the real node had when it sent this.
+            let index = ours.len() + transmits(&sim.actions).len();
+            sim.pinned_wall = expected.get(index).map(ts_of);
+            sim.set_time(mono);
+            match timer {
+                None => sim.start(),
+                Some(key) => sim.fire(key.clone()),
+            }
         }
-        if beat >= 2 {
-            // Everything alpha sent until this wake-up (plus a little slack
-            // for the real timer drift).
-            let until = bravo_start_ms + mono + 60;
-            while next_alpha < from_alpha.len() && rel_ms(from_alpha[next_alpha]) <= until {
-                sim.deliver(from_alpha[next_alpha].msg.clone());
-                next_alpha += 1;
+        if beat >= case.first_batch_beat {
+            // Everything the peer sent until this wake-up (plus slack for
+            // the real timers' drift).
+            let until = case.start_ms + mono + 60;
+            while next_peer < from_peer.len() && rel_ms(from_peer[next_peer]) <= until {
+                sim.deliver(from_peer[next_peer].msg.clone());
+                next_peer += 1;
             }
         }
         let sent = sim.sent();
@@ -166,10 +182,39 @@ fn bravo_start_up_reproduces_the_real_message_sequence() {
     assert_eq!(c.duplicates, 0);
     assert_eq!(c.own_echoes as usize, ours.len());
     assert_eq!(c.dropped_old_duplicate, 0);
-    assert_eq!(sim.core.node_status("alpha"), Some("active"));
-    assert_eq!(sim.core.link_status("alpha", 0), Some("up"));
-    assert_eq!(sim.core.link_status("bravo", 0), Some("up"));
-    assert_eq!(sim.core.peer_uuid("alpha"), Some(ALPHA_UUID));
+    assert_eq!(sim.core.node_status(case.peer), Some("active"));
+    assert_eq!(sim.core.local_status(), "active");
+    assert_eq!(sim.core.link_status(case.peer, 0), Some("up"));
+    assert_eq!(sim.core.link_status(case.local, 0), Some("up"));
+}
+
+#[test]
+fn bravo_start_up_reproduces_the_real_message_sequence() {
+    replay(Replay {
+        local: "bravo",
+        peer: "alpha",
+        start_ms: 167,
+        // the real bravo's first batch came only at its second keepalive
+        first_batch_beat: 2,
+        dtend_first: true,
+        // until its status 0x1e, before the resource layer's 10 s timer
+        window_ms: 10_689,
+        // it ACKed alpha's 4, 14, 24... and its own 8, 18, 28...
+        triggers: [("alpha", 4), ("bravo", 8)],
+    });
+}
+
+#[test]
+fn alpha_start_up_reproduces_the_real_message_sequence() {
+    replay(Replay {
+        local: "alpha",
+        peer: "bravo",
+        start_ms: 0,
+        first_batch_beat: 1,
+        dtend_first: false,
+        window_ms: 10_500,
+        triggers: [("bravo", 5), ("alpha", 6)],
+    });
 }
 
 #[test]

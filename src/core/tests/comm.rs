@@ -251,3 +251,32 @@ fn upper_layer_can_take_over_shutdown() {
     sim.advance(1000);
     assert!(sim.take().contains(&Action::Exit { code: 0 }));
 }
+
+#[test]
+fn fifo_messages_get_control_fields_and_loop_back() {
+    let (mut sim, _) = alpha_with_active_bravo();
+    let mut m = Message::with_type("ip-request-resp");
+    m.push_str("dest", "alpha");
+    m.push_str("ipaddr", "IPaddr2::198.18.0.100/24/eth0");
+    m.push_str("weown", "yes");
+    m.push_str("ok", "OK");
+    let seq = sim.core.next_seq();
+    let acts = sim.core.send_cluster_msg(sim.now, m);
+    let sent: Vec<Message> = transmits(&acts)
+        .into_iter()
+        .filter(|m| m.msg_type() == Some("ip-request-resp"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        names(&sent[0]),
+        [
+            "t", "dest", "ipaddr", "weown", "ok", "destuuid", "src", "srcuuid", "seq", "hg", "ts",
+            "ld", "ttl"
+        ]
+    );
+    assert_eq!(sent[0].get("destuuid"), Some(&ALPHA_UUID[..]));
+    assert_eq!(sent[0].get_str("seq"), Some(format!("{seq:x}").as_str()));
+    assert!(sim.core.send_cluster_msg(sim.now, Message::new()).iter().any(
+        |a| matches!(a, Action::Log { level: Level::Error, text } if text.contains("without type"))
+    ));
+}
