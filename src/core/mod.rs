@@ -34,6 +34,7 @@ mod membership;
 mod node;
 mod outbound;
 mod params;
+mod queries;
 mod receive;
 mod reliability;
 mod rng;
