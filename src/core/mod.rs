@@ -4,8 +4,51 @@
 //! [`Input`]s (a decoded and verified packet with the link it arrived on, a
 //! timer that fired, an admin command) together with a [`Now`] and performs
 //! the returned [`Action`]s. Tests drive it as plain function calls.
+//!
+//! How the daemon drives [`Core`]:
+//! - `Core::start(now)` once, then `Core::handle(now, input)` for every
+//!   packet, timer and command; `Core::send_cluster_msg` for FIFO messages.
+//! - Perform the actions in order. `Transmit` carries the complete message
+//!   (control fields added): add the classic `auth` field, sign, encode and
+//!   write it on every medium. Retransmissions are the stored message again,
+//!   so a deterministic encoder reproduces the original bytes.
+//! - Timers: one per [`TimerKey`]; `ArmTimer` sets or moves it, `CancelTimer`
+//!   drops it; when it expires feed `Input::Timer(key)` (early or late firing
+//!   is tolerated: the core re-checks its own deadlines).
+//! - Our own messages are processed internally when sent (Heartbeat's
+//!   loopback); do NOT feed our transmissions back. Copies of our packets
+//!   that come back from the network (broadcast, ucast to self) may be fed
+//!   like any packet: they only bring our own link `up` and are counted as
+//!   `own_echoes`.
+//! - `Exit { code }` ends the process after a completed shutdown.
+//!
+//! Layers above membership (resources) plug in through [`UpperLayer`].
 
 use crate::wire::Message;
+
+mod counters;
+mod engine;
+mod fields;
+mod history;
+mod membership;
+mod node;
+mod outbound;
+mod params;
+mod queries;
+mod receive;
+mod reliability;
+mod rng;
+mod seqtrack;
+mod upper;
+
+#[cfg(test)]
+mod tests;
+
+pub use counters::Counters;
+pub use engine::Core;
+pub use node::{LinkState, NodeState};
+pub use params::{CoreParams, ParamsError};
+pub use upper::{NoUpperLayer, UpperCtx, UpperLayer};
 
 /// Time as the core sees it, passed in with every input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -83,6 +126,15 @@ pub enum Action {
         node: String,
         link: LinkIndex,
         up: bool,
+    },
+    /// A node's UUID was learned or changed (persist it in the host cache).
+    NodeUuid {
+        node: String,
+        uuid: [u8; 16],
+    },
+    /// Exit the process with this code (shutdown finished).
+    Exit {
+        code: i32,
     },
 }
 
