@@ -4,7 +4,7 @@
 mod common;
 
 use common::lab::{
-    data_dir, netns_with_prefix, require_lab, require_real_heartbeat, wait_for, Lab,
+    data_dir, netns_with_prefix, pid_alive, require_lab, require_real_heartbeat, wait_for, Lab,
 };
 use std::fs;
 use std::time::{Duration, Instant};
@@ -107,9 +107,12 @@ fn plain_processes_faults_and_teardown() {
     assert!(!got.contains("cut-away"), "cut did not cut: {got:?}");
     assert!(!got.contains("dropped"), "drop 100 did not drop: {got:?}");
 
+    assert!(pid_alive(rx));
     lab.stop(1);
+    assert!(!pid_alive(rx), "socat survived stop");
     assert!(lab.pids(1).is_empty(), "h1 still runs {:?}", lab.pids(1));
     lab.crash(2);
+    assert!(!pid_alive(sleeper), "sleep survived crash");
     assert!(lab.pids(2).is_empty(), "h2 still runs {:?}", lab.pids(2));
     tear_down(lab);
 }

@@ -106,6 +106,18 @@ pub fn wait_for(mut cond: impl FnMut() -> bool, timeout: Duration) -> bool {
     }
 }
 
+/// True while `pid` runs (a zombie counts as dead: PID 1 may reap orphans late).
+pub fn pid_alive(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // the state follows the parenthesised command name, which may hold spaces
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    !matches!(state, None | Some('Z') | Some('X'))
+}
+
 /// Names of the existing network namespaces that start with `prefix`.
 pub fn netns_with_prefix(prefix: &str) -> Vec<String> {
     let out = Command::new("ip").args(["netns", "list"]).output();

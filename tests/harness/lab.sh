@@ -25,7 +25,8 @@
 #   lab.sh down PREFIX [--purge]           SIGKILL every lab process (by pid: netns or mount ns
 #                                          of the lab), delete the namespaces; keeps hosts/*/log
 #                                          unless --purge. Safe to call twice.
-#   lab.sh gc                              down --purge every lab whose owner process is gone
+#   lab.sh gc                              down --purge every lab whose owner process is gone;
+#                                          remove lab logs older than a day
 #
 # HOST is PREFIXhI (or hI when LAB_PREFIX is set). State lives in $LAB_DIR
 # (default /tmp/hbrs-lab-PREFIX). LAB_OWNER_PID (at `up`) names the process that
@@ -305,6 +306,9 @@ cmd_gc() {
 		say "gc: owner $pid of $d is gone"
 		(LAB_DIR=$d cmd_down "$prefix" --purge)
 	done
+	# logs kept by failed tests (`down` without --purge), after a day
+	find /tmp -maxdepth 1 -type d -name 'hbrs-lab-*' -mtime +1 \
+		-exec test ! -e '{}/lab.env' ';' -exec rm -rf '{}' + 2>/dev/null || true
 }
 
 # --- daemons -------------------------------------------------------------------------
