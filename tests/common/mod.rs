@@ -2,6 +2,8 @@
 //! hex logs, authkeys). Fixtures are trusted, so malformed ones panic loudly.
 #![allow(dead_code)]
 
+pub mod lab;
+
 use std::path::PathBuf;
 
 use heartbeat_rs::wire::{AuthMethod, Keyring, MAX_AUTH};
