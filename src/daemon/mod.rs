@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod event_loop;
 pub mod pidfile;
 pub mod process;
 pub mod statefiles;

@@ -2,6 +2,7 @@
 //! hex logs, authkeys). Fixtures are trusted, so malformed ones panic loudly.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod lab;
 
 use std::path::PathBuf;

@@ -1,0 +1,313 @@
+//! The poll loop: wires media, signals and timers to the pure core and
+//! performs the actions it returns. No protocol decisions are made here.
+
+use std::io;
+use std::time::Instant;
+
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook_mio::v1_0::Signals;
+
+use crate::config::model::MsgFmt;
+use crate::core::{Action, Command, Core, Input, Level};
+use crate::daemon::clock::Clock;
+use crate::daemon::timers::TimerQueue;
+use crate::log::Logger;
+use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
+use crate::wire::{self, Keyring, Message};
+
+/// Token of the signal pipe; media use their link index as token.
+const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+
+/// Bad packets are logged at most this often (the counters see all).
+const BAD_PACKET_LOG_INTERVAL_MS: u64 = 10_000;
+
+/// What a SIGHUP asks the owner of the loop to do.
+pub trait Reloader {
+    /// Re-read what may be re-read (authkeys); returns the new key ring
+    /// when it changed, and lines to log.
+    fn reload(&mut self) -> (Option<Keyring>, Vec<(Level, String)>);
+}
+
+/// Packets that never reached the core, by reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WireCounters {
+    pub decode_errors: u64,
+    pub auth_failures: u64,
+}
+
+pub struct EventLoop {
+    poll: Poll,
+    signals: Signals,
+    media: Vec<Box<dyn Medium>>,
+    send_throttles: Vec<SendErrorThrottle>,
+    core: Core,
+    keys: Keyring,
+    msgfmt: MsgFmt,
+    timers: TimerQueue,
+    clock: Clock,
+    pub logger: Logger,
+    reloader: Box<dyn Reloader>,
+    pub wire_counters: WireCounters,
+    last_bad_log_ms: Option<u64>,
+    exit_code: Option<i32>,
+    /// Media that stopped at the receive batch limit: drain again.
+    pending_recv: Vec<bool>,
+}
+
+impl EventLoop {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        mut media: Vec<Box<dyn Medium>>,
+        core: Core,
+        keys: Keyring,
+        msgfmt: MsgFmt,
+        clock: Clock,
+        logger: Logger,
+        reloader: Box<dyn Reloader>,
+    ) -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        for (index, medium) in media.iter_mut().enumerate() {
+            medium.register(poll.registry(), Token(index))?;
+        }
+        let mut signals = Signals::new([SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT])?;
+        poll.registry()
+            .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
+        let count = media.len();
+        Ok(EventLoop {
+            poll,
+            signals,
+            send_throttles: vec![SendErrorThrottle::default(); count],
+            pending_recv: vec![false; count],
+            media,
+            core,
+            keys,
+            msgfmt,
+            timers: TimerQueue::new(),
+            clock,
+            logger,
+            reloader,
+            wire_counters: WireCounters::default(),
+            last_bad_log_ms: None,
+            exit_code: None,
+        })
+    }
+
+    /// Runs until the core asks to exit; returns the exit code.
+    pub fn run(&mut self) -> io::Result<i32> {
+        let actions = self.core.start(self.clock.now());
+        self.perform(actions);
+        let mut events = Events::with_capacity(64);
+        while self.exit_code.is_none() {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            for event in events.iter() {
+                match event.token() {
+                    SIGNAL_TOKEN => self.handle_signals(),
+                    Token(index) if index < self.media.len() => {
+                        if event.is_readable() {
+                            self.pending_recv[index] = true;
+                        }
+                        if event.is_writable() {
+                            self.flush_medium(index);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.drain_media();
+            self.fire_timers();
+            self.flush_due_media();
+        }
+        Ok(self.exit_code.unwrap_or(0))
+    }
+
+    fn poll_timeout(&self) -> Option<std::time::Duration> {
+        if self.pending_recv.iter().any(|p| *p) {
+            return Some(std::time::Duration::ZERO);
+        }
+        let mut deadlines: Vec<Option<Instant>> = self
+            .media
+            .iter()
+            .map(|m| m.next_deadline())
+            .collect::<Vec<_>>();
+        deadlines.push(
+            self.timers
+                .next_deadline()
+                .map(|ms| self.clock.instant_of(ms)),
+        );
+        self.clock.poll_timeout(Instant::now(), &deadlines)
+    }
+
+    fn handle_signals(&mut self) {
+        let pending: Vec<i32> = self.signals.pending().collect();
+        for signal in pending {
+            match signal {
+                SIGTERM => {
+                    let pid = std::process::id();
+                    self.logger.log(
+                        Level::Info,
+                        &format!("Heartbeat shutdown in progress. ({pid})"),
+                    );
+                    self.feed(Input::Command(Command::Shutdown));
+                }
+                SIGHUP => {
+                    let (keys, notes) = self.reloader.reload();
+                    for (level, text) in notes {
+                        self.logger.log(level, &text);
+                    }
+                    if let Some(keys) = keys {
+                        self.keys = keys;
+                    }
+                }
+                SIGUSR1 => self.logger.debug_more(),
+                SIGUSR2 => self.logger.debug_less(),
+                // SIGINT is ignored, as Heartbeat does.
+                _ => {}
+            }
+        }
+    }
+
+    fn drain_media(&mut self) {
+        let mut packets = Vec::new();
+        for index in 0..self.media.len() {
+            if !self.pending_recv[index] {
+                continue;
+            }
+            packets.clear();
+            let result = self.media[index].recv(&mut packets);
+            self.pending_recv[index] = matches!(result, Ok(Drained::More));
+            if let Err(e) = result {
+                let name = self.media[index].name().to_string();
+                self.logger
+                    .log(Level::Error, &format!("read error on {name}: {e}"));
+            }
+            for raw in packets.drain(..) {
+                self.receive(index, &raw);
+            }
+        }
+    }
+
+    fn receive(&mut self, link: usize, raw: &[u8]) {
+        match wire::decode(raw, &self.keys) {
+            Ok(packet) => self.feed(Input::Packet {
+                link,
+                msg: packet.msg,
+            }),
+            Err(e) => {
+                if matches!(
+                    e,
+                    wire::WireError::BadSignature
+                        | wire::WireError::MissingAuth
+                        | wire::WireError::MissingSignature
+                        | wire::WireError::UnknownAuthIndex(_)
+                ) {
+                    self.wire_counters.auth_failures += 1;
+                } else {
+                    self.wire_counters.decode_errors += 1;
+                }
+                let now = self.clock.now().mono_ms;
+                let due = self
+                    .last_bad_log_ms
+                    .is_none_or(|last| now.saturating_sub(last) >= BAD_PACKET_LOG_INTERVAL_MS);
+                if due {
+                    self.last_bad_log_ms = Some(now);
+                    let name = self.media[link].name().to_string();
+                    self.logger.log(
+                        Level::Warn,
+                        &format!(
+                            "Dropped bad packet on {name}: {e} ({} failed authentication, {} undecodable so far)",
+                            self.wire_counters.auth_failures, self.wire_counters.decode_errors
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now_ms = self.clock.now().mono_ms;
+        for key in self.timers.pop_expired(now_ms) {
+            self.feed(Input::Timer(key));
+        }
+    }
+
+    fn flush_medium(&mut self, index: usize) {
+        let result = self.media[index].flush(Instant::now());
+        self.note_send(index, result);
+    }
+
+    fn flush_due_media(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.media.len() {
+            if self.media[index].next_deadline().is_some_and(|d| d <= now) {
+                self.flush_medium(index);
+            }
+        }
+    }
+
+    fn feed(&mut self, input: Input) {
+        let actions = self.core.handle(self.clock.now(), input);
+        self.perform(actions);
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Transmit(msg) => self.transmit(msg),
+                Action::ArmTimer { key, at_ms } => self.timers.arm(key, at_ms),
+                Action::CancelTimer(key) => {
+                    self.timers.cancel(&key);
+                }
+                Action::Log { level, text } => self.logger.log(level, &text),
+                Action::Exit { code } => self.exit_code = Some(code),
+                Action::CommUp
+                | Action::NodeStatus { .. }
+                | Action::LinkStatus { .. }
+                | Action::NodeUuid { .. } => {}
+            }
+        }
+    }
+
+    /// Signs and writes one message on every medium, encoding each form once.
+    fn transmit(&mut self, mut msg: Message) {
+        if self.msgfmt == MsgFmt::Classic {
+            wire::add_inner_auth(&mut msg, &self.keys);
+        }
+        let mut netstring: Option<Vec<u8>> = None;
+        let mut classic: Option<Vec<u8>> = None;
+        let now = Instant::now();
+        for index in 0..self.media.len() {
+            let bytes = match self.media[index].wire_format() {
+                WireFormat::Netstring => {
+                    netstring.get_or_insert_with(|| wire::encode_netstring(&msg, &self.keys))
+                }
+                WireFormat::Classic => classic.get_or_insert_with(|| {
+                    // Serial links always carry the inner auth field.
+                    let mut signed = msg.clone();
+                    if signed.field("auth").is_none() {
+                        wire::add_inner_auth(&mut signed, &self.keys);
+                    }
+                    wire::encode_classic(&signed)
+                }),
+            };
+            let result = self.media[index].send(bytes, now);
+            self.note_send(index, result);
+        }
+    }
+
+    fn note_send(&mut self, index: usize, result: io::Result<()>) {
+        let name = self.media[index].name().to_string();
+        if let Some(text) = self.send_throttles[index].note(&name, &result) {
+            self.logger.log(Level::Error, &text);
+        }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+}
