@@ -178,7 +178,7 @@ impl Core {
         out: &mut Vec<Action>,
     ) -> Option<Verdict> {
         let to = msg.get_str(F_TO);
-        let to_us = to.map_or(true, |t| t == self.p.local_node);
+        let to_us = to.is_none_or(|t| t == self.p.local_node);
         if !mtype.eq_ignore_ascii_case(T_NAKREXMIT) {
             return Some(if to_us {
                 Verdict::Keep
@@ -251,7 +251,7 @@ impl Core {
         };
         let to_us = match uuid_field(msg, F_TOUUID) {
             Some(u) => self.nodes[self.local].uuid == Some(u),
-            None => msg.get_str(F_TO).map_or(true, |t| t == self.p.local_node),
+            None => msg.get_str(F_TO).is_none_or(|t| t == self.p.local_node),
         };
         let node = self.nodes[idx].name.clone();
         let input = SeqInput {

@@ -158,7 +158,7 @@ impl Cli {
             a.push("-C".into());
             a.push(h.as_str().into());
         }
-        a.extend(std::iter::repeat("-d".to_string()).take(self.debug as usize));
+        a.extend(std::iter::repeat_n("-d".to_string(), self.debug as usize));
         for (flag, on) in [
             ("-f", self.foreground),
             ("-M", self.no_resources),

@@ -236,7 +236,7 @@ mod tests {
         let mut body = b">>>\n".to_vec();
         let value_len = MAX_FRAME - 4 - 4 - 1 - 2;
         body.extend_from_slice(b"v=");
-        body.extend(std::iter::repeat(b'x').take(value_len));
+        body.extend(std::iter::repeat_n(b'x', value_len));
         body.extend_from_slice(b"\n<<<\n");
         assert_eq!(body.len(), MAX_FRAME);
         let (out, f) = frames(&[&body]);
