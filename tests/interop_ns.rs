@@ -95,7 +95,8 @@ fn real_and_ours(medium: &str) {
         ),
         "{medium}: bravo not active again after its restart"
     );
-    let bad = complaints(&ha_log(&lab, 1));
+    let real_log = ha_log(&lab, 1);
+    let bad = complaints(&real_log);
     assert!(bad.is_empty(), "{medium}: after restart: {bad:#?}");
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(6) {

@@ -74,7 +74,7 @@ impl Syslog {
         unsafe {
             libc::syslog(
                 self.facility.0 | syslog_priority(level),
-                b"%s\0".as_ptr().cast::<libc::c_char>(),
+                c"%s".as_ptr(),
                 msg.as_ptr(),
             )
         };
