@@ -136,9 +136,42 @@ pub enum Action {
     Exit {
         code: i32,
     },
+    /// Queue a resource job; its end comes back as `Input::JobDone`.
+    RunJob {
+        id: JobId,
+        job: ResourceJob,
+    },
 }
 
 /// An admin or lifecycle command.
+/// Identifies one resource job (unique per daemon run).
+pub type JobId = u64;
+
+/// Work for the resource script runner (ResourceManager's `takegroup` /
+/// `givegroup`), run one job at a time in submission order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceJob {
+    /// Start each group (by haresources key) left to right, skipping
+    /// resources whose `status` says they already run.
+    Take { keys: Vec<String> },
+    /// Stop each group right to left, with Heartbeat's stop retries.
+    Give { keys: Vec<String> },
+}
+
+/// How a resource job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    Ok,
+    /// A start failed (the group was stopped again): the keys affected.
+    StartFailed {
+        keys: Vec<String>,
+    },
+    /// A stop failed and the resource still runs: the machine must be fenced.
+    StopFailed {
+        keys: Vec<String>,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Graceful shutdown (SIGTERM).
@@ -155,4 +188,9 @@ pub enum Input {
     },
     Timer(TimerKey),
     Command(Command),
+    /// A resource job finished.
+    JobDone {
+        id: JobId,
+        outcome: JobOutcome,
+    },
 }

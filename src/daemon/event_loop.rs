@@ -268,7 +268,8 @@ impl EventLoop {
                 Action::CommUp
                 | Action::NodeStatus { .. }
                 | Action::LinkStatus { .. }
-                | Action::NodeUuid { .. } => {}
+                | Action::NodeUuid { .. }
+                | Action::RunJob { .. } => {}
             }
         }
     }
