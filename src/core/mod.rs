@@ -62,13 +62,22 @@ pub enum Action {
     /// added by the core) on every medium.
     Transmit(Message),
     /// Arm (or move) a timer to fire at `at_ms` (monotonic).
-    ArmTimer { key: TimerKey, at_ms: u64 },
+    ArmTimer {
+        key: TimerKey,
+        at_ms: u64,
+    },
     CancelTimer(TimerKey),
-    Log { level: Level, text: String },
+    Log {
+        level: Level,
+        text: String,
+    },
     /// Local communication is up (open API socket, start clients, resources).
     CommUp,
     /// A node's status changed (for the API and status snapshot).
-    NodeStatus { node: String, status: String },
+    NodeStatus {
+        node: String,
+        status: String,
+    },
     /// A link's status changed.
     LinkStatus {
         node: String,
@@ -88,7 +97,10 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// A decoded, authenticated packet that arrived on `link`.
-    Packet { link: LinkIndex, msg: Message },
+    Packet {
+        link: LinkIndex,
+        msg: Message,
+    },
     Timer(TimerKey),
     Command(Command),
 }
