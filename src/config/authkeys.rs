@@ -184,10 +184,14 @@ pub fn read(path: &Path) -> Parsed<Option<Keyring>> {
     let content = match std::fs::read(path) {
         Ok(c) => c,
         Err(e) => {
+            let what = match e.kind() {
+                std::io::ErrorKind::NotFound => "file not found".to_string(),
+                _ => format!("cannot read keyfile: {e}"),
+            };
             diags.push(Diagnostic::error(
                 path,
                 None,
-                format!("cannot read keyfile: {e}"),
+                what,
                 "create it (mode 600) with 'auth 1' and '1 sha1 SECRET' lines",
             ));
             return Parsed {
