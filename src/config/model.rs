@@ -75,6 +75,33 @@ pub enum MsgFmt {
     Netstring,
 }
 
+/// `autojoin none|other|any` (only `none` works with haresources).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AutoJoin {
+    #[default]
+    None,
+    Other,
+    Any,
+}
+
+/// `uuidfrom file|nodename`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UuidFrom {
+    #[default]
+    File,
+    Nodename,
+}
+
+/// A medium Heartbeat accepts but heartbeat-rs does not open
+/// (`mcast6`, `ucast6`, `ping6`): kept so nothing is silently lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsupportedMedium {
+    pub directive: String,
+    /// The whitespace-separated arguments as written.
+    pub args: Vec<String>,
+    pub origin: Origin,
+}
+
 /// `respawn`/`failfast USER /abs/cmd args`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientLine {
@@ -131,8 +158,45 @@ pub struct HaCf {
     pub env: Vec<(String, String)>,
     pub stonith: Vec<String>,
     pub stonith_host: Vec<String>,
-    /// Every directive's raw text as written (last wins), for API `getparm`.
+    /// `mcast6`, `ucast6`, `ping6` lines (accepted, not opened).
+    pub unsupported_media: Vec<UnsupportedMedium>,
+    /// `cluster NAME` (not on the wire in v1).
+    pub cluster: String,
+    pub autojoin: AutoJoin,
+    pub uuidfrom: UuidFrom,
+    /// `rtprio N` (SCHED_RR priority), when set.
+    pub rtprio: Option<i32>,
+    pub coredumps: bool,
+    pub coreroot: Option<PathBuf>,
+    pub log_badpack: bool,
+    /// True when logging goes to `ha_logd` (`use_logd yes`, or implied when
+    /// no logfile, debugfile or logfacility is configured).
+    pub use_logd: bool,
+    pub conn_logd_time_ms: u64,
+    /// `compression` module name (`zlib` or `bz2`).
+    pub compression: String,
+    pub compression_threshold_kib: u32,
+    pub traditional_compression: bool,
+    /// Every directive's raw text as written (last wins), for API `getparm`,
+    /// plus the defaults and derived values Heartbeat records (e.g.
+    /// `warntime` = `"15000ms"` when derived).
     pub raw: Vec<(String, String)>,
+}
+
+impl HaCf {
+    /// The value API `getparm NAME` returns, if any.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.raw
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Number of nodes Heartbeat counts for the `ttl` field: normal nodes,
+    /// ping hosts and ping groups.
+    pub fn node_count_with_ping(&self) -> usize {
+        self.nodes.len() + self.ping_hosts.len() + self.ping_groups.len()
+    }
 }
 
 impl Default for HaCf {
@@ -168,6 +232,19 @@ impl Default for HaCf {
             env: Vec::new(),
             stonith: Vec::new(),
             stonith_host: Vec::new(),
+            unsupported_media: Vec::new(),
+            cluster: "linux-ha".to_string(),
+            autojoin: AutoJoin::None,
+            uuidfrom: UuidFrom::File,
+            rtprio: None,
+            coredumps: true,
+            coreroot: None,
+            log_badpack: true,
+            use_logd: false,
+            conn_logd_time_ms: 60000,
+            compression: "zlib".to_string(),
+            compression_threshold_kib: 2,
+            traditional_compression: false,
             raw: Vec::new(),
         }
     }
