@@ -1,5 +1,5 @@
 //! Heartbeat's command line (heartbeat.c `main`, getopt "dDkMrRsvWlC:Vf",
-//! spec §12.1) plus our long options: `--confdir DIR` (default /etc/ha.d),
+//! spec §12.1) plus our long options: `--confdir DIR` (default /etc/ha.d), `--node NAME`,
 //! `--statedir DIR` (/var/lib/heartbeat), `--rundir DIR` (/run),
 //! `--lockdir DIR` (/var/lock), `--check`, `--version`, `--help`.
 //! Pure: parses an argv slice.
@@ -75,6 +75,8 @@ pub struct Cli {
     /// --check: validate the configuration and exit.
     pub check: bool,
     pub help: bool,
+    /// --node NAME: act as this node instead of nodeinfo / `uname -n`.
+    pub node: Option<String>,
     pub conf_dir: PathBuf,
     pub state_dir: PathBuf,
     pub run_dir: PathBuf,
@@ -99,6 +101,7 @@ impl Default for Cli {
             holdings: None,
             check: false,
             help: false,
+            node: None,
             conf_dir: PathBuf::from(DEFAULT_CONF_DIR),
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             run_dir: PathBuf::from(DEFAULT_RUN_DIR),
@@ -204,6 +207,7 @@ pub fn usage(cmd: &str) -> String {
          \t-C only valid with -R\n\
          \t-r is mutually exclusive with -R\n\
          \t--confdir DIR   configuration directory (default {DEFAULT_CONF_DIR})\n\
+         \t--node NAME     act as node NAME (default: nodeinfo, else uname -n)\n\
          \t--statedir DIR  state directory (default {DEFAULT_STATE_DIR})\n\
          \t--rundir DIR    run directory for the pid file and API socket (default {DEFAULT_RUN_DIR})\n\
          \t--lockdir DIR   serial port lock directory (default {DEFAULT_LOCK_DIR})\n\
@@ -256,6 +260,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Cli, UsageError> {
                 "check" => cli.check = true,
                 "confdir" => cli.conf_dir = PathBuf::from(value(&mut i)?),
                 "statedir" => cli.state_dir = PathBuf::from(value(&mut i)?),
+                "node" => cli.node = Some(value(&mut i)?.to_string()),
                 "rundir" => cli.run_dir = PathBuf::from(value(&mut i)?),
                 "lockdir" => cli.lock_dir = PathBuf::from(value(&mut i)?),
                 _ => return Err(err(format!("heartbeat: unrecognized option '--{name}'"))),

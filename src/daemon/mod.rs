@@ -9,3 +9,5 @@ pub mod pidfile;
 pub mod process;
 pub mod statefiles;
 pub mod timers;
+pub mod admin;
+pub mod startup;

@@ -1,0 +1,252 @@
+//! `heartbeat` start-up in Heartbeat's order: config, pid file, detach,
+//! state files, media, scheduling, then the poll loop.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::config;
+use crate::core::{Core, CoreParams, Level};
+use crate::daemon::cli::Cli;
+use crate::daemon::clock::Clock;
+use crate::daemon::event_loop::{EventLoop, Reloader};
+use crate::daemon::{pidfile, process, statefiles};
+use crate::log::{LogConfig, Logger};
+use crate::media::{self, OpenOptions};
+use crate::wire::Keyring;
+
+/// LSB "program is not configured".
+pub const EXIT_NOT_CONFIGURED: i32 = 6;
+/// LSB generic failure.
+pub const EXIT_FAILURE: i32 = 1;
+
+/// Starts the daemon; returns the process exit code.
+pub fn run(cli: &Cli) -> i32 {
+    let host = config::nodeinfo::uname_nodename();
+    let mut logger = Logger::new(LogConfig::bootstrap(&host));
+    let options = config::LoadOptions {
+        node: cli.node.clone(),
+    };
+    let loaded = match config::load_with(&cli.conf_dir, &options) {
+        Ok(loaded) => loaded,
+        Err(diags) => {
+            for d in diags.iter() {
+                logger.log(Level::Error, &d.to_string());
+            }
+            logger.log(
+                Level::Error,
+                "Configuration error, heartbeat not started.",
+            );
+            return EXIT_NOT_CONFIGURED;
+        }
+    };
+    for w in loaded.warnings.iter() {
+        logger.log(Level::Warn, &w.to_string());
+    }
+    let hacf = &loaded.hacf;
+    match LogConfig::from_hacf(hacf, &host) {
+        Ok(mut cfg) => {
+            cfg.debug_level = cfg.debug_level.saturating_add(cli.debug);
+            logger.reconfigure(cfg);
+        }
+        Err(e) => {
+            logger.log(Level::Error, &format!("ha.cf: logfacility: {e}"));
+            return EXIT_NOT_CONFIGURED;
+        }
+    }
+
+    let pid_path = cli.pid_file();
+    if let Some(pid) = pidfile::status(&pid_path, true).running_pid() {
+        logger.log(
+            Level::Error,
+            &format!("heartbeat: already running [pid {pid}]."),
+        );
+        return 0;
+    }
+
+    let clock = Clock::new();
+    let now_secs = clock.now().wall_secs;
+    if let Err(e) = std::fs::create_dir_all(&cli.state_dir) {
+        logger.log(
+            Level::Error,
+            &format!("cannot create {}: {e}", cli.state_dir.display()),
+        );
+        return EXIT_FAILURE;
+    }
+    // Open every medium once before detaching so a missing interface or
+    // device is reported on the console too; they are re-opened afterwards
+    // because the serial lock files record the daemon's pid.
+    let media_opts = OpenOptions {
+        lock_dir: Some(cli.lock_dir.clone()),
+    };
+    if let Err(e) = media::open_all(&hacf.media, &media_opts) {
+        logger.log(Level::Error, &e.located());
+        logger.log(Level::Error, "Configuration error, heartbeat not started.");
+        return EXIT_NOT_CONFIGURED;
+    }
+
+    if let Err(e) = process::detach(cli.foreground) {
+        logger.log(Level::Error, &format!("cannot daemonise: {e}"));
+        return EXIT_FAILURE;
+    }
+    logger.set_stderr(false);
+    if let Err(e) = pidfile::lock(&pid_path) {
+        logger.log(Level::Error, &e.to_string());
+        return EXIT_FAILURE;
+    }
+    let media = match media::open_all(&hacf.media, &media_opts) {
+        Ok(media) => media,
+        Err(e) => {
+            logger.log(Level::Error, &e.located());
+            return EXIT_NOT_CONFIGURED;
+        }
+    };
+    logger.log(
+        Level::Info,
+        &format!(
+            "Configuration validated. Starting heartbeat {}",
+            crate::HB_VERSION
+        ),
+    );
+    let generation = match statefiles::next_generation(&cli.state_dir, hacf.hbgenmethod, now_secs)
+    {
+        Ok(g) => g,
+        Err(e) => {
+            logger.log(Level::Error, &e.to_string());
+            return EXIT_FAILURE;
+        }
+    };
+    for (level, text) in &generation.notes {
+        logger.log(*level, text);
+    }
+    let uuid = match statefiles::load_or_create_uuid(&cli.state_dir) {
+        Ok(u) => u,
+        Err(e) => {
+            logger.log(Level::Error, &e.to_string());
+            return EXIT_FAILURE;
+        }
+    };
+    for (level, text) in &uuid.notes {
+        logger.log(*level, text);
+    }
+    for medium in &media {
+        for line in medium.opened_log() {
+            logger.log(Level::Info, line);
+        }
+    }
+    if hacf.realtime && !cli.no_realtime {
+        for (level, text) in process::make_realtime(None, hacf.memreserve_kib) {
+            logger.log(level, &text);
+        }
+    }
+
+    let params = CoreParams {
+        local_node: loaded.local_node.clone(),
+        nodes: hacf.nodes.clone(),
+        link_names: media.iter().map(|m| m.name().to_string()).collect(),
+        keepalive_ms: hacf.keepalive_ms,
+        deadtime_ms: hacf.deadtime_ms,
+        warntime_ms: hacf.warntime_ms,
+        initdead_ms: hacf.initdead_ms,
+        max_rexmit_delay_ms: hacf.max_rexmit_delay_ms,
+        hopfudge: hacf.hopfudge,
+        generation: generation.value,
+        uuid: uuid.uuid,
+        flow_control: true,
+        rng_seed: rng_seed(),
+        known_uuids: Vec::new(),
+    };
+    if let Err(e) = params.validate() {
+        logger.log(Level::Error, &format!("Configuration error: {e}"));
+        return EXIT_NOT_CONFIGURED;
+    }
+    let core = Core::new(params, Box::new(read_loadavg));
+    let reloader = AuthkeysReloader::new(cli.conf_dir.join("authkeys"));
+    let mut event_loop = match EventLoop::new(
+        media,
+        core,
+        loaded.keys.clone(),
+        hacf.msgfmt,
+        clock,
+        logger,
+        Box::new(reloader),
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("heartbeat: cannot set up the poll loop: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    match event_loop.run() {
+        Ok(code) => code,
+        Err(e) => {
+            event_loop
+                .logger
+                .log(Level::Emerg, &format!("poll loop failed: {e}"));
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
+fn read_loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim_end().to_string())
+        .unwrap_or_else(|_| "n/a".to_string())
+}
+
+/// Seed for ACK triggers and rexmit jitter: differs per start and node.
+fn rng_seed() -> u64 {
+    let t = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (u64::from(std::process::id()) << 32)
+}
+
+/// SIGHUP: re-read authkeys when its mtime changed (Heartbeat's rule).
+struct AuthkeysReloader {
+    path: PathBuf,
+    mtime: Option<SystemTime>,
+}
+
+impl AuthkeysReloader {
+    fn new(path: PathBuf) -> Self {
+        let mtime = mtime_of(&path);
+        AuthkeysReloader { path, mtime }
+    }
+}
+
+fn mtime_of(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Reloader for AuthkeysReloader {
+    fn reload(&mut self) -> (Option<Keyring>, Vec<(Level, String)>) {
+        let mtime = mtime_of(&self.path);
+        if mtime == self.mtime {
+            return (None, vec![(Level::Info, "Configuration unchanged.".into())]);
+        }
+        let parsed = config::authkeys::read(&self.path);
+        match parsed.value.filter(|_| !parsed.diagnostics.has_errors()) {
+            Some(keys) => {
+                self.mtime = mtime;
+                (
+                    Some(keys),
+                    vec![(Level::Info, "Authentication keys re-read.".into())],
+                )
+            }
+            None => (
+                None,
+                parsed
+                    .diagnostics
+                    .iter()
+                    .map(|d| (Level::Error, d.to_string()))
+                    .chain(std::iter::once((
+                        Level::Error,
+                        "Keeping the previous authentication keys.".to_string(),
+                    )))
+                    .collect(),
+            ),
+        }
+    }
+}
