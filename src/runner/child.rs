@@ -258,6 +258,11 @@ impl ScriptProcess {
         let status = self.child.try_wait().ok().flatten();
         (status, self.stdout, self.stderr)
     }
+
+    /// The child handle (still to be reaped) and the output streams.
+    pub fn into_parts(self) -> (Child, Stream, Stream) {
+        (self.child, self.stdout, self.stderr)
+    }
 }
 
 /// Shell-style exit code: the code, or 128 + signal.

@@ -3,7 +3,6 @@
 //! reports log lines and job ends as [`RunnerEvent`]s.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -14,16 +13,16 @@ use super::child::{shell_code, ScriptProcess, SpawnSpec, Stream};
 use super::config::RunnerConfig;
 use super::fence::self_fence_command;
 use super::lookup::locate_script;
-use super::ownership::status_says_running;
 use super::plan::{Call, Feedback, JobPlan, Next, Op, RetryPolicy};
+use super::script::{command_line, feedback, output_logs, Running, Verdict};
 use crate::config::model::ResourceGroup;
 use crate::core::{JobId, JobOutcome, Level, ResourceJob};
 
 /// How often children are checked when no poll event can tell us (no
 /// pidfd, or `register` was never called).
 const FALLBACK_POLL: Duration = Duration::from_millis(50);
-/// How often self-fence children are checked for exit.
-const FENCE_POLL: Duration = Duration::from_secs(1);
+/// How often orphans (self-fence, abandoned scripts) are checked for exit.
+const ORPHAN_POLL: Duration = Duration::from_secs(1);
 /// Output pipes kept open for descendants after a script exited; beyond
 /// this the oldest is closed (its writers then get EPIPE).
 const MAX_LINGERING: usize = 64;
@@ -37,19 +36,11 @@ pub enum RunnerEvent {
     Done { id: JobId, outcome: JobOutcome },
 }
 
-enum KillState {
-    None,
-    TermSent { kill_at: Instant },
-    KillSent,
-}
-
-struct Running {
-    call: Call,
-    path: PathBuf,
-    process: ScriptProcess,
-    deadline: Instant,
-    timeout: Duration,
-    kill: KillState,
+/// A child nobody waits for any more except to reap it.
+struct Orphan {
+    child: Child,
+    what: String,
+    level: Level,
 }
 
 enum Wait {
@@ -75,7 +66,7 @@ pub struct Runner {
     /// Pipes of exited scripts still held open by their descendants:
     /// drained and discarded so those never block or die of SIGPIPE.
     lingering: VecDeque<Stream>,
-    fences: Vec<Child>,
+    orphans: Vec<Orphan>,
 }
 
 impl Runner {
@@ -89,7 +80,7 @@ impl Runner {
             token: Token(0),
             events: Vec::new(),
             lingering: VecDeque::new(),
-            fences: Vec::new(),
+            orphans: Vec::new(),
         }
     }
 
@@ -141,11 +132,7 @@ impl Runner {
             match &job.wait {
                 Wait::Sleep(until) => consider(*until),
                 Wait::Script(run) => {
-                    match run.kill {
-                        KillState::None => consider(run.deadline),
-                        KillState::TermSent { kill_at } => consider(kill_at),
-                        KillState::KillSent => {}
-                    }
+                    consider(run.next_deadline());
                     if self.registry.is_none() || !run.process.has_pidfd() {
                         consider(now + FALLBACK_POLL);
                     }
@@ -155,8 +142,8 @@ impl Runner {
         if self.registry.is_none() && !self.lingering.is_empty() {
             consider(now + FALLBACK_POLL);
         }
-        if !self.fences.is_empty() {
-            consider(now + FENCE_POLL);
+        if !self.orphans.is_empty() {
+            consider(now + ORPHAN_POLL);
         }
         next
     }
@@ -188,8 +175,9 @@ impl Runner {
     /// Look at everything that may have changed, then move jobs on.
     fn service(&mut self, now: Instant) {
         self.drain_lingering();
-        self.reap_fences();
+        self.reap_orphans();
         let mut feedback = None;
+        let mut abandon = false;
         if let Some(job) = &mut self.job {
             match &mut job.wait {
                 Wait::Sleep(until) => {
@@ -199,8 +187,18 @@ impl Runner {
                 }
                 Wait::Script(run) => {
                     run.process.read_available();
-                    let notes = enforce_timeout(run, now, self.config.kill_grace);
-                    self.events.extend(notes);
+                    let (notes, verdict) = run.enforce_timeout(now, self.config.kill_grace);
+                    for (level, text) in notes {
+                        self.events.push(RunnerEvent::Log { level, text });
+                    }
+                    abandon = verdict == Verdict::GiveUp && !run.process.has_exited();
+                }
+            }
+        }
+        if abandon {
+            if let Some(job) = &mut self.job {
+                if let Wait::Script(run) = std::mem::replace(&mut job.wait, Wait::Sleep(now)) {
+                    feedback = Some(self.abandon_script(*run));
                 }
             }
         }
@@ -334,29 +332,23 @@ impl Runner {
             Op::Stop => self.config.stop_timeout,
             Op::Status => self.config.status_timeout,
         };
-        Ok(Running {
-            call,
-            path,
-            process,
-            deadline: now + timeout,
-            timeout,
-            kill: KillState::None,
-        })
+        Ok(Running::new(call, path, process, now, timeout))
     }
 
     /// Reap an exited script, log its output and exit code, and say how
     /// it went.
     fn finish_script(&mut self, run: Running) -> Feedback {
+        let timed_out = run.timed_out();
+        let shown = run.command_line();
         let Running {
             call,
             path,
             mut process,
-            kill,
             ..
         } = run;
-        let timed_out = !matches!(kill, KillState::None);
         if timed_out {
-            // Descendants of a killed script go with it.
+            // Descendants of a killed script go with it. The child is not
+            // reaped yet, so its group id cannot have been reused.
             process.signal_group(libc::SIGKILL);
         }
         process.read_available();
@@ -365,36 +357,12 @@ impl Runner {
         }
         let (status, stdout, stderr) = process.reap();
         let rc = shell_code(status);
-        let feedback = match call.op {
-            Op::Status => Feedback::Status {
-                owned: status_says_running(stdout.capture.bytes()),
-            },
-            Op::Start | Op::Stop => Feedback::Exited {
-                success: rc == 0 && !timed_out,
-            },
-        };
-        let failed = feedback == Feedback::Exited { success: false };
-        let level = if failed { Level::Info } else { Level::Debug };
-        for (name, stream) in [("stdout", &stdout), ("stderr", &stderr)] {
-            for line in stream.capture.lines() {
-                self.log(
-                    level,
-                    format!("{} {} {name}: {line}", call.script, call.op.as_str()),
-                );
-            }
-            if stream.capture.dropped() > 0 {
-                self.log(
-                    level,
-                    format!(
-                        "{} {} {name}: {} more bytes not logged",
-                        call.script,
-                        call.op.as_str(),
-                        stream.capture.dropped()
-                    ),
-                );
-            }
+        let result = feedback(call.op, rc, timed_out, &stdout);
+        let failed = result == Feedback::Exited { success: false };
+        for (level, text) in output_logs(&call, failed, [("stdout", &stdout), ("stderr", &stderr)])
+        {
+            self.log(level, text);
         }
-        let shown = command_line(&path, &call);
         self.log(Level::Debug, format!("{shown} done. RC={rc}"));
         if call.op != Op::Status && rc != 0 {
             self.log(
@@ -402,10 +370,32 @@ impl Runner {
                 format!("Return code {rc} from {}", path.display()),
             );
         }
-        for stream in [stdout, stderr] {
-            self.linger(stream);
+        self.linger(stdout);
+        self.linger(stderr);
+        result
+    }
+
+    /// Give up on a script that even SIGKILL did not end (uninterruptible
+    /// sleep): it counts as failed and is reaped whenever it goes.
+    fn abandon_script(&mut self, run: Running) -> Feedback {
+        let shown = run.command_line();
+        self.log(
+            Level::Error,
+            format!("{shown} does not die after SIGKILL: giving up on it"),
+        );
+        if let Some(registry) = &self.registry {
+            run.process.deregister_pidfd(registry);
         }
-        feedback
+        let (child, stdout, stderr) = run.process.into_parts();
+        let result = feedback(run.call.op, -1, true, &stdout);
+        self.orphans.push(Orphan {
+            child,
+            what: shown,
+            level: Level::Info,
+        });
+        self.linger(stdout);
+        self.linger(stderr);
+        result
     }
 
     /// Keep a pipe open until its last writer is gone. Nothing more of it
@@ -455,74 +445,29 @@ impl Runner {
         self.log(Level::Crit, format!("Forcing reboot: {}", argv.join(" ")));
         let env = self.config.env.vars();
         match self_fence_command(&argv, &env) {
-            Ok(child) => self.fences.push(child),
+            Ok(child) => self.orphans.push(Orphan {
+                child,
+                what: "Self-fence command".to_string(),
+                level: Level::Crit,
+            }),
             Err(e) => self.log(Level::Crit, format!("Unable to force reboot. ({e})")),
         }
     }
 
-    fn reap_fences(&mut self) {
+    fn reap_orphans(&mut self) {
         let mut notes = Vec::new();
-        self.fences.retain_mut(|child| match child.try_wait() {
-            Ok(Some(status)) => {
-                notes.push(format!(
-                    "Self-fence command exited. RC={}",
-                    shell_code(Some(status))
-                ));
-                false
-            }
-            Ok(None) => true,
-            Err(_) => false,
-        });
-        for text in notes {
-            self.log(Level::Crit, text);
+        self.orphans
+            .retain_mut(|orphan| match orphan.child.try_wait() {
+                Ok(Some(status)) => {
+                    let rc = shell_code(Some(status));
+                    notes.push((orphan.level, format!("{} exited. RC={rc}", orphan.what)));
+                    false
+                }
+                Ok(None) => true,
+                Err(_) => false,
+            });
+        for (level, text) in notes {
+            self.log(level, text);
         }
     }
-}
-
-/// Kill a script that ran past its time: SIGTERM to its group, SIGKILL
-/// after the grace period. Returns lines to log.
-fn enforce_timeout(run: &mut Running, now: Instant, grace: Duration) -> Vec<RunnerEvent> {
-    let mut notes = Vec::new();
-    match run.kill {
-        KillState::None if now >= run.deadline => {
-            notes.push(RunnerEvent::Log {
-                level: Level::Error,
-                text: format!(
-                    "{} timed out after {} s: sending SIGTERM to process group {}",
-                    command_line(&run.path, &run.call),
-                    run.timeout.as_secs_f64(),
-                    run.process.pid()
-                ),
-            });
-            run.process.signal_group(libc::SIGTERM);
-            run.kill = KillState::TermSent {
-                kill_at: now + grace,
-            };
-        }
-        KillState::TermSent { kill_at } if now >= kill_at => {
-            notes.push(RunnerEvent::Log {
-                level: Level::Error,
-                text: format!(
-                    "{} still running after SIGTERM: sending SIGKILL to process group {}",
-                    command_line(&run.path, &run.call),
-                    run.process.pid()
-                ),
-            });
-            run.process.signal_group(libc::SIGKILL);
-            run.kill = KillState::KillSent;
-        }
-        _ => {}
-    }
-    notes
-}
-
-/// `PATH ARGS OP` exactly as ResourceManager logs it: `$spath $arg $2`,
-/// so no arguments leave two spaces before the operation.
-fn command_line(path: &std::path::Path, call: &Call) -> String {
-    format!(
-        "{} {} {}",
-        path.display(),
-        call.args.join(" "),
-        call.op.as_str()
-    )
 }

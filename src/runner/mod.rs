@@ -14,7 +14,8 @@
 //!
 //! Module map: `plan` (pure job sequencing), `ownership` (status text),
 //! `lookup` (script path), `child` (spawn, pipes, pidfd), `capture`
-//! (bounded output), `fence` (self-fence command), `config`, `engine`.
+//! (bounded output), `script` (one call: time limit, result, output
+//! lines), `fence` (self-fence command), `config`, `engine` (the runner).
 
 mod capture;
 mod child;
@@ -24,6 +25,7 @@ mod fence;
 mod lookup;
 mod ownership;
 mod plan;
+mod script;
 
 #[cfg(test)]
 mod plan_tests;
