@@ -226,3 +226,51 @@ fn a_script_without_interpreter_line_runs_under_sh() {
     assert_eq!(d.wait_done(1, LIMIT), JobOutcome::Ok);
     assert_eq!(lab.calls(), ["plain a stop"]);
 }
+
+#[test]
+fn scripts_start_with_default_signals_normal_scheduling_and_umask_022() {
+    let lab = Lab::new("setup");
+    lab.script(
+        "probe",
+        r#"cut -d' ' -f41 /proc/$$/stat > "$HA_LAB/policy"
+umask > "$HA_LAB/umask"
+exec grep -E '^Sig(Ign|Blk):' /proc/self/status"#,
+    );
+    // What a Heartbeat-like daemon does to itself: ignore SIGINT, block
+    // SIGUSR1, run SCHED_RR (the latter only where permitted).
+    // SAFETY: process-wide SIGINT disposition, restored below; the mask
+    // and scheduler changes affect only this test's thread.
+    let old_int = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    let mut block: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old_mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old_mask);
+    }
+    let rr = libc::sched_param { sched_priority: 1 };
+    let realtime = unsafe { libc::sched_setscheduler(0, libc::SCHED_RR, &rr) } == 0;
+    let old_umask = unsafe { libc::umask(0o077) };
+
+    let mut d = Driver::new(lab.config(), vec![group("alpha", &["probe"])]);
+    d.submit(1, give(&["probe"]));
+    let outcome = d.wait_done(1, LIMIT);
+
+    unsafe {
+        libc::umask(old_umask);
+        let normal = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_OTHER, &normal);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        libc::signal(libc::SIGINT, old_int);
+    }
+    assert_eq!(outcome, JobOutcome::Ok);
+    // What exec'd from the script inherited (printed on stdout).
+    assert!(d.has_log(Level::Debug, "probe stop stdout: SigBlk:\t0000000000000000"));
+    assert!(d.has_log(Level::Debug, "probe stop stdout: SigIgn:\t0000000000000000"));
+    if realtime {
+        assert_eq!(lab.read("policy"), "0\n", "SCHED_OTHER expected");
+    } else {
+        eprintln!("SCHED_RR not permitted here: scheduling reset not checked");
+    }
+    assert_eq!(lab.read("umask"), "0022\n");
+}

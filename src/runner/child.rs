@@ -80,12 +80,22 @@ fn child_setup(sweep_limit: RawFd) {
     // SAFETY: plain system calls on our own process state.
     unsafe {
         // Signals the daemon ignores (SIGINT, SIGPIPE…) would stay ignored
-        // across exec; scripts must see the defaults.
+        // across exec; scripts must see the defaults. The raw system call
+        // also reaches 32 and 33, which glibc's wrapper refuses. An
+        // all-zero kernel sigaction is SIG_DFL, no flags, empty mask,
+        // whatever the architecture's field order.
+        let default_action = [0u64; 4];
         for sig in 1..=64 {
             if sig == libc::SIGKILL || sig == libc::SIGSTOP {
                 continue;
             }
-            libc::signal(sig, libc::SIG_DFL);
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                default_action.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            );
         }
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
