@@ -11,6 +11,12 @@
 //!   when it passes.
 //! - After each of those calls, `poll_events()`: log the `Log` lines and
 //!   feed every `Done { id, outcome }` to the core as `Input::JobDone`.
+//! - The runner waits only for its own children, by pid. The daemon must
+//!   not set SIGCHLD to SIG_IGN (auto-reaping) nor reap with
+//!   `waitpid(-1, …)`, or script exit codes are lost.
+//! - `Done { outcome: StopFailed }` comes after the runner has started
+//!   `RunnerConfig::self_fence` (Heartbeat: `reboot -nf`, after killing
+//!   itself with SIGKILL); the daemon should then stop heartbeating.
 //!
 //! Module map: `plan` (pure job sequencing), `ownership` (status text),
 //! `lookup` (script path), `child` (spawn, pipes, pidfd), `capture`
