@@ -17,6 +17,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAB="$ROOT/tests/harness/lab.sh"
 CONF="$ROOT/tests/data/lab/bcast"
 IMPL=${IMPL:-ours}
+bash "$ROOT/tests/harness/install-deps.sh" >/dev/null
 export LAB_PREFIX=demo2-$$-
 export LAB_QUIET=1
 NODES=(alpha bravo) # node of host 1, host 2

@@ -1,6 +1,6 @@
 //! `heartbeat`: the daemon and its one-shot operations (spec §12.1).
-use heartbeat_rs::daemon::cli::{self, Mode};
 use heartbeat_rs::config::check::{self, CheckOptions};
+use heartbeat_rs::daemon::cli::{self, Mode};
 use heartbeat_rs::daemon::{admin, startup};
 
 fn main() {

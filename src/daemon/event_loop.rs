@@ -14,10 +14,13 @@ use crate::daemon::clock::Clock;
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
+use crate::runner::{Runner, RunnerEvent};
 use crate::wire::{self, Keyring, Message};
 
 /// Token of the signal pipe; media use their link index as token.
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+/// Token of the resource script runner (child exits and output pipes).
+const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
 
 /// Bad packets are logged at most this often (the counters see all).
 const BAD_PACKET_LOG_INTERVAL_MS: u64 = 10_000;
@@ -42,6 +45,7 @@ pub struct EventLoop {
     media: Vec<Box<dyn Medium>>,
     send_throttles: Vec<SendErrorThrottle>,
     core: Core,
+    runner: Runner,
     keys: Keyring,
     msgfmt: MsgFmt,
     timers: TimerQueue,
@@ -60,6 +64,7 @@ impl EventLoop {
     pub fn new(
         mut media: Vec<Box<dyn Medium>>,
         core: Core,
+        mut runner: Runner,
         keys: Keyring,
         msgfmt: MsgFmt,
         clock: Clock,
@@ -70,6 +75,7 @@ impl EventLoop {
         for (index, medium) in media.iter_mut().enumerate() {
             medium.register(poll.registry(), Token(index))?;
         }
+        runner.register(poll.registry(), RUNNER_TOKEN)?;
         let mut signals = Signals::new([SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT])?;
         poll.registry()
             .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
@@ -81,6 +87,7 @@ impl EventLoop {
             pending_recv: vec![false; count],
             media,
             core,
+            runner,
             keys,
             msgfmt,
             timers: TimerQueue::new(),
@@ -108,6 +115,10 @@ impl EventLoop {
             for event in events.iter() {
                 match event.token() {
                     SIGNAL_TOKEN => self.handle_signals(),
+                    RUNNER_TOKEN => {
+                        self.runner.handle_event();
+                        self.runner_events();
+                    }
                     Token(index) if index < self.media.len() => {
                         if event.is_readable() {
                             self.pending_recv[index] = true;
@@ -121,6 +132,7 @@ impl EventLoop {
             }
             self.drain_media();
             self.fire_timers();
+            self.runner_deadline();
             self.flush_due_media();
         }
         Ok(self.exit_code.unwrap_or(0))
@@ -135,6 +147,7 @@ impl EventLoop {
             .iter()
             .map(|m| m.next_deadline())
             .collect::<Vec<_>>();
+        deadlines.push(self.runner.next_deadline());
         deadlines.push(
             self.timers
                 .next_deadline()
@@ -164,8 +177,14 @@ impl EventLoop {
                         self.keys = keys;
                     }
                 }
-                SIGUSR1 => self.logger.debug_more(),
-                SIGUSR2 => self.logger.debug_less(),
+                SIGUSR1 => {
+                    self.logger.debug_more();
+                    self.runner.set_debug_level(self.logger.debug_level());
+                }
+                SIGUSR2 => {
+                    self.logger.debug_less();
+                    self.runner.set_debug_level(self.logger.debug_level());
+                }
                 // SIGINT is ignored, as Heartbeat does.
                 _ => {}
             }
@@ -236,6 +255,26 @@ impl EventLoop {
         }
     }
 
+    fn runner_deadline(&mut self) {
+        let now = Instant::now();
+        if self.runner.next_deadline().is_some_and(|d| d <= now) {
+            self.runner.on_deadline(now);
+            self.runner_events();
+        }
+    }
+
+    /// Logs the runner's lines and hands finished jobs to the core.
+    fn runner_events(&mut self) {
+        for event in self.runner.poll_events() {
+            match event {
+                RunnerEvent::Log { level, text } => self.logger.log(level, &text),
+                RunnerEvent::Done { id, outcome } => {
+                    self.feed(Input::JobDone { id, outcome });
+                }
+            }
+        }
+    }
+
     fn flush_medium(&mut self, index: usize) {
         let result = self.media[index].flush(Instant::now());
         self.note_send(index, result);
@@ -268,8 +307,11 @@ impl EventLoop {
                 Action::CommUp
                 | Action::NodeStatus { .. }
                 | Action::LinkStatus { .. }
-                | Action::NodeUuid { .. }
-                | Action::RunJob { .. } => {}
+                | Action::NodeUuid { .. } => {}
+                Action::RunJob { id, job } => {
+                    self.runner.submit(id, job);
+                    self.runner_events();
+                }
             }
         }
     }

@@ -2,12 +2,12 @@
 //! state files, clocks and timers. The poll loop that wires media, control,
 //! runner and core together lives here too once written.
 
+pub mod admin;
 pub mod cli;
 pub mod clock;
 pub mod event_loop;
 pub mod pidfile;
 pub mod process;
+pub mod startup;
 pub mod statefiles;
 pub mod timers;
-pub mod admin;
-pub mod startup;

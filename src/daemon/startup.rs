@@ -12,6 +12,7 @@ use crate::daemon::event_loop::{EventLoop, Reloader};
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
 use crate::media::{self, OpenOptions};
+use crate::runner::{Runner, RunnerConfig};
 use crate::wire::Keyring;
 
 /// LSB "program is not configured".
@@ -32,10 +33,7 @@ pub fn run(cli: &Cli) -> i32 {
             for d in diags.iter() {
                 logger.log(Level::Error, &d.to_string());
             }
-            logger.log(
-                Level::Error,
-                "Configuration error, heartbeat not started.",
-            );
+            logger.log(Level::Error, "Configuration error, heartbeat not started.");
             return EXIT_NOT_CONFIGURED;
         }
     };
@@ -107,8 +105,7 @@ pub fn run(cli: &Cli) -> i32 {
             crate::HB_VERSION
         ),
     );
-    let generation = match statefiles::next_generation(&cli.state_dir, hacf.hbgenmethod, now_secs)
-    {
+    let generation = match statefiles::next_generation(&cli.state_dir, hacf.hbgenmethod, now_secs) {
         Ok(g) => g,
         Err(e) => {
             logger.log(Level::Error, &e.to_string());
@@ -160,10 +157,15 @@ pub fn run(cli: &Cli) -> i32 {
         return EXIT_NOT_CONFIGURED;
     }
     let core = Core::new(params, Box::new(read_loadavg));
+    let runner = match resource_runner(cli, &loaded, &mut logger) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let reloader = AuthkeysReloader::new(cli.conf_dir.join("authkeys"));
     let mut event_loop = match EventLoop::new(
         media,
         core,
+        runner,
         loaded.keys.clone(),
         hacf.msgfmt,
         clock,
@@ -185,6 +187,36 @@ pub fn run(cli: &Cli) -> i32 {
             EXIT_FAILURE
         }
     }
+}
+
+/// The script runner, with /run/heartbeat/rsctmp wiped and recreated 01777
+/// as Heartbeat does at start-up.
+fn resource_runner(
+    cli: &Cli,
+    loaded: &config::LoadedConfig,
+    logger: &mut Logger,
+) -> Result<Runner, i32> {
+    let (mut cfg, notes) = RunnerConfig::from_hacf(&loaded.hacf, &loaded.local_node);
+    for note in notes {
+        logger.log(Level::Warn, &note);
+    }
+    cfg.resource_dir = cli.conf_dir.join("resource.d");
+    cfg.env.ha_dir = format!("{}/", cli.conf_dir.display());
+    let rsctmp = cli.hb_run_dir().join("rsctmp");
+    cfg.env.rsctmp = rsctmp.display().to_string();
+    let _ = std::fs::remove_dir_all(&rsctmp);
+    let made = std::fs::create_dir_all(&rsctmp).and_then(|()| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o1777))
+    });
+    if let Err(e) = made {
+        logger.log(
+            Level::Error,
+            &format!("cannot create {}: {e}", rsctmp.display()),
+        );
+        return Err(EXIT_FAILURE);
+    }
+    Ok(Runner::new(cfg, loaded.groups.clone()))
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
