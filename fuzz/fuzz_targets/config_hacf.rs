@@ -10,7 +10,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let parsed = hacf::parse(data, Path::new("ha.cf"));
     let cf = parsed.value;
-    assert!(cf.nodes.iter().all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())));
+    assert!(cf
+        .nodes
+        .iter()
+        .all(|n| !n.bytes().any(|b| b.is_ascii_uppercase())));
     assert!(cf.media.len() <= hacf::MAX_MEDIA);
     assert!(cf.node_count_with_ping() <= hacf::MAX_NODES);
     if !parsed.diagnostics.has_errors() {

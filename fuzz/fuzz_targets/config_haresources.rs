@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     let pings = ["gw".to_string()];
     let parsed = haresources::parse(data, Path::new("haresources"), &nodes, &pings);
     for g in &parsed.value {
-        assert_eq!(g.resources.first().map(|r| r.spec.as_str()), Some(g.key.as_str()));
+        assert_eq!(
+            g.resources.first().map(|r| r.spec.as_str()),
+            Some(g.key.as_str())
+        );
         assert!(!g.node.bytes().any(|b| b.is_ascii_uppercase()));
     }
     for d in &parsed.diagnostics {
