@@ -137,22 +137,30 @@ fn check_keys(groups: &[ResourceGroup], path: &Path, diags: &mut Diagnostics) {
             first_line.insert(&g.key, g.origin.line);
         }
     }
+    // Non-first resources: spec -> lines of the groups using them.
+    let mut inner: HashMap<&str, Vec<usize>> = HashMap::new();
     for g in groups {
-        for other in groups {
-            if std::ptr::eq(g, other) || other.key == g.key {
-                continue;
-            }
-            if other.resources.iter().skip(1).any(|r| r.spec == g.key) {
-                diags.push(Diagnostic::error(
-                    path,
-                    Some(g.origin.line),
-                    format!(
-                        "group key '{}' also appears in the group on line {}: takeover would run both lines",
-                        g.key, other.origin.line
-                    ),
-                    "a group key must not be used as a resource of another group",
-                ));
-            }
+        for r in g.resources.iter().skip(1) {
+            inner
+                .entry(r.spec.as_str())
+                .or_default()
+                .push(g.origin.line);
+        }
+    }
+    for g in groups {
+        let Some(lines) = inner.get(g.key.as_str()) else {
+            continue;
+        };
+        for line in lines.iter().filter(|l| **l != g.origin.line) {
+            diags.push(Diagnostic::error(
+                path,
+                Some(g.origin.line),
+                format!(
+                    "group key '{}' also appears in the group on line {line}: takeover would run both lines",
+                    g.key
+                ),
+                "a group key must not be used as a resource of another group",
+            ));
         }
     }
 }
