@@ -269,7 +269,9 @@ impl EventLoop {
                 | Action::NodeStatus { .. }
                 | Action::LinkStatus { .. }
                 | Action::NodeUuid { .. }
-                | Action::RunJob { .. } => {}
+                | Action::RunJob { .. }
+                | Action::Restart { .. }
+                | Action::SelfFence { .. } => {}
             }
         }
     }
