@@ -17,7 +17,7 @@ impl ResourceManager {
     pub(super) fn queue_take(&mut self, keys: Vec<String>, then: After) {
         let keys: Vec<String> = keys
             .into_iter()
-            .filter(|k| self.owned.insert(k.clone()))
+            .filter(|k| self.keys.contains(k) && self.owned.insert(k.clone()))
             .collect();
         self.jobs.push(Work {
             job: Some(ResourceJob::Take { keys }),
@@ -28,6 +28,7 @@ impl ResourceManager {
     /// Queue a stop of `keys` (always all of them: stopping a stopped
     /// resource is harmless, leaving one running is not).
     pub(super) fn queue_give(&mut self, keys: Vec<String>, then: After) {
+        let keys: Vec<String> = keys.into_iter().filter(|k| self.keys.contains(k)).collect();
         for k in &keys {
             self.owned.remove(k);
         }
@@ -115,7 +116,7 @@ impl ResourceManager {
                 let text = format!("mach_down takeover complete for node {node}.");
                 log(ctx, Level::Info, text);
                 if self.nice {
-                    ctx.send(msgs::mach_down_done());
+                    self.send_when_up(ctx, msgs::mach_down_done());
                 } else if self.dead_count(ctx) > 0 {
                     self.foreign_work_done = true;
                     self.announce_takeover(ctx, "status");

@@ -52,6 +52,14 @@ impl ResourceManager {
             return;
         };
         let key = key.to_string();
+        if !self.keys.contains(&key) {
+            log(
+                ctx,
+                Level::Error,
+                format!("ip-request-resp for unknown group {key}"),
+            );
+            return;
+        }
         let ok = msg.get_str(msgs::F_OK).unwrap_or("");
         let weown = msg.get_str(msgs::F_WEOWN).unwrap_or("");
         let text = format!("received ip-request-resp {key} {ok} {weown}");

@@ -15,7 +15,8 @@
 //!   order) and feed `Input::JobDone` back with the same id;
 //! - FIFO messages (`hb_standby`, `hb_takeover`, scripts) go through
 //!   `Core::send_cluster_msg`: this layer sees them as our own messages;
-//! - `Action::Restart` / `Action::SelfFence`: see their docs in `core`.
+//! - `Action::Restart` / `Action::SelfFence`: see their docs in `core`;
+//!   `Action::Exit { code: 100 }` ends a give-up hanging for an hour.
 //!
 //! Deliberate differences from Heartbeat (each also noted where it is
 //! implemented):
@@ -32,10 +33,12 @@
 //!   `foreign` otherwise (Heartbeat's helper picks `foreign` for any
 //!   multi-resource group).
 //! - SIGTERM during a give-up-and-restart turns it into a plain shutdown.
+//! - A peer dying while we wait to shut down counts as stable.
 //! - Our own `shutdone` leads to exit after 1 s (Heartbeat's first delay)
 //!   and when no job runs; respawn-client stop phases are the daemon's.
 
 mod holdings;
+mod hooks;
 mod jobflow;
 mod jobs;
 mod legacy;
@@ -44,6 +47,7 @@ mod nice;
 mod setup;
 mod shutdown;
 mod standby;
+mod state;
 mod takeover;
 mod view;
 
@@ -59,8 +63,9 @@ pub use view::{ResourceStatus, ResourceView};
 
 use self::jobs::JobQueue;
 use self::setup::GroupKeys;
-use super::upper::{UpperCtx, UpperLayer};
-use super::{Action, Input, Level, ResourceJob, TimerKey};
+use self::state::{RscState, Standby};
+use super::upper::UpperCtx;
+use super::{Action, Level, ResourceJob, TimerKey};
 use crate::config::model::{AutoFailback, ResourceGroup};
 use crate::wire::Message;
 
@@ -74,57 +79,9 @@ const TIMER_STANDBY: &str = "rsc-standby";
 const TIMER_AUTOFAILBACK: &str = "rsc-autofailback";
 const TIMER_FINAL: &str = "rsc-final";
 const TIMER_PARTITION_RESTART: &str = "rsc-partition-restart";
+const TIMER_EMERGENCY: &str = "rsc-emergency";
 const TIMER_FAILED_LOCAL: &str = "rsc-failed-start-local";
 const TIMER_FAILED_FOREIGN: &str = "rsc-failed-start-foreign";
-
-/// Heartbeat's `hb_rsc_state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RscState {
-    Init,
-    Starting,
-    BothStarting,
-    RscRcvd,
-    Stable,
-    Shutdown,
-}
-
-impl RscState {
-    fn name(self) -> &'static str {
-        match self {
-            RscState::Init => "INIT",
-            RscState::Starting => "STARTING",
-            RscState::BothStarting => "BOTHSTARTING",
-            RscState::RscRcvd => "RSCRCVD",
-            RscState::Stable => "STABLE",
-            RscState::Shutdown => "SHUTDOWN",
-        }
-    }
-
-    /// The number Heartbeat prints in its logs.
-    fn number(self) -> u8 {
-        self as u8
-    }
-}
-
-/// Heartbeat's `going_standby`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Standby {
-    Not,
-    Me,
-    Other,
-    Done,
-}
-
-impl Standby {
-    fn name(self) -> &'static str {
-        match self {
-            Standby::Not => "NOT",
-            Standby::Me => "ME",
-            Standby::Other => "OTHER",
-            Standby::Done => "DONE",
-        }
-    }
-}
 
 /// The deferred part of `req_our_resources` (Heartbeat forks a child whose
 /// messages follow whatever the parent sends in the same step).
@@ -374,146 +331,4 @@ fn arm(ctx: &mut UpperCtx, name: &str, at_ms: u64) {
 
 fn cancel(ctx: &mut UpperCtx, name: &str) {
     ctx.push(Action::CancelTimer(TimerKey::Other(name.to_string())));
-}
-
-impl UpperLayer for ResourceManager {
-    fn on_message(&mut self, ctx: &mut UpperCtx, from: &str, msg: &Message) {
-        if self.finished {
-            return;
-        }
-        let peer_sends = self.is_peer(from);
-        if peer_sends {
-            self.heard.insert(from.to_string());
-        }
-        if !peer_sends && from != self.local {
-            return;
-        }
-        match msg.msg_type().unwrap_or("") {
-            msgs::T_STARTING => self.on_starting(ctx, from),
-            msgs::T_RESOURCES => self.on_resources(ctx, from, msg),
-            msgs::T_ASKRESOURCES => self.on_ask_resources(ctx, from, msg),
-            msgs::T_TAKEOVER => self.on_takeover_request(ctx, from, msg),
-            msgs::T_SHUTDONE => self.on_shutdone(ctx, from),
-            msgs::T_IPREQUEST => self.on_ip_request(ctx, from, msg),
-            msgs::T_IPREQUEST_RESP => self.on_ip_request_resp(ctx, msg),
-            _ => {}
-        }
-        self.settle(ctx);
-    }
-
-    fn on_node_status(&mut self, ctx: &mut UpperCtx, node: &str, status: &str) {
-        if self.finished || !self.is_peer(node) {
-            return;
-        }
-        if status == "dead" {
-            self.on_peer_dead(ctx, node);
-        } else {
-            self.heard.insert(node.to_string());
-        }
-        self.settle(ctx);
-    }
-
-    fn on_peer_restart(&mut self, ctx: &mut UpperCtx, node: &str) {
-        if self.finished || !self.is_peer(node) {
-            return;
-        }
-        self.heard.insert(node.to_string());
-        self.peer_may_hold.insert(node.to_string(), true);
-        self.settle(ctx);
-    }
-
-    fn on_comm_up(&mut self, ctx: &mut UpperCtx) {
-        if self.finished {
-            return;
-        }
-        self.comm_up_action(ctx);
-        self.settle(ctx);
-    }
-
-    fn on_partition_healed(&mut self, ctx: &mut UpperCtx, node: &str) {
-        if self.finished {
-            return;
-        }
-        self.heard.insert(node.to_string());
-        self.partition_healed(ctx);
-        self.settle(ctx);
-    }
-
-    fn on_local_stall(&mut self, ctx: &mut UpperCtx) {
-        if self.finished || self.shutdown_in_progress {
-            return;
-        }
-        self.cause_shutdown_restart(ctx);
-        self.settle(ctx);
-    }
-
-    fn on_shutdown(&mut self, ctx: &mut UpperCtx) -> bool {
-        // -M, or already fencing/restarting: nothing of ours to release.
-        if !self.opts.manage_resources || self.finished {
-            return false;
-        }
-        self.begin_shutdown(ctx);
-        self.settle(ctx);
-        true
-    }
-
-    fn on_input(&mut self, ctx: &mut UpperCtx, input: &Input) {
-        if self.finished {
-            return;
-        }
-        match input {
-            Input::JobDone { id, outcome } => self.on_job_done(ctx, *id, outcome),
-            Input::Timer(TimerKey::Other(name)) => self.on_timer(ctx, name),
-            _ => {}
-        }
-        self.settle(ctx);
-    }
-}
-
-impl ResourceManager {
-    fn on_timer(&mut self, ctx: &mut UpperCtx, name: &str) {
-        match name {
-            TIMER_RQSTDELAY => self.rqstdelay_expired(ctx),
-            TIMER_STANDBY => self.standby_timer(ctx),
-            TIMER_AUTOFAILBACK => self.perform_auto_failback(ctx),
-            TIMER_FINAL => self.final_shutdown(ctx),
-            TIMER_PARTITION_RESTART => self.cause_shutdown_restart(ctx),
-            TIMER_FAILED_LOCAL => self.standby_after_failure(ctx, Holdings::LOCAL),
-            TIMER_FAILED_FOREIGN => self.standby_after_failure(ctx, Holdings::FOREIGN),
-            _ => {}
-        }
-    }
-
-    /// `comm_up_resource_action`.
-    fn comm_up_action(&mut self, ctx: &mut UpperCtx) {
-        self.comm_up = true;
-        for msg in std::mem::take(&mut self.before_comm) {
-            ctx.send(msg);
-        }
-        if self.dead_count(ctx) == 0 {
-            // Everybody is up: nobody's groups to take over.
-            self.foreign_work_done = true;
-        }
-        if self.nice {
-            ctx.send(msgs::starting());
-            self.state = RscState::Starting;
-        } else if !self.legacy_requested {
-            self.legacy_requested = true;
-            self.req_our_resources(ctx, false);
-        }
-    }
-
-    /// `AnnounceTakeover`: log once when both local and foreign initial work
-    /// is done.
-    fn announce_takeover(&mut self, ctx: &mut UpperCtx, reason: &str) {
-        if self.takeover_announced || !self.local_work_done || !self.foreign_work_done {
-            return;
-        }
-        self.takeover_announced = true;
-        log(
-            ctx,
-            Level::Info,
-            format!("Initial resource acquisition complete ({reason})"),
-        );
-    }
 }

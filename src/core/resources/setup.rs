@@ -78,6 +78,10 @@ impl GroupKeys {
             .collect()
     }
 
+    pub(super) fn contains(&self, key: &str) -> bool {
+        self.groups.iter().any(|(_, k)| k == key)
+    }
+
     pub(super) fn is_local(&self, key: &str) -> bool {
         self.groups
             .iter()

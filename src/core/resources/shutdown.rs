@@ -4,12 +4,19 @@
 
 use super::jobs::After;
 use super::takeover::FINAL_SHUTDOWN_DELAY_MS;
-use super::{arm, log, Holdings, ResourceManager, RscState, TIMER_FINAL, TIMER_PARTITION_RESTART};
+use super::{
+    arm, log, Holdings, ResourceManager, RscState, TIMER_EMERGENCY, TIMER_FINAL,
+    TIMER_PARTITION_RESTART,
+};
 use crate::core::upper::UpperCtx;
 use crate::core::{Action, Level};
 
 /// Heartbeat restarts itself this long after seeing a healed partition.
 const PARTITION_RESTART_DELAY_MS: u64 = 2000;
+/// A give-up that has not finished after this long is abandoned.
+const EMERGENCY_SHUTDOWN_MS: u64 = 60 * 60 * 1000;
+/// Heartbeat's exit code after an emergency shutdown.
+const EMERGENCY_EXIT_CODE: i32 = 100;
 
 impl ResourceManager {
     /// SIGTERM (the core calls us once comm is up).
@@ -17,7 +24,27 @@ impl ResourceManager {
         self.shutdown_in_progress = true;
         // Our choice: an operator's stop wins over a pending restart.
         self.restart_after_shutdown = false;
+        self.arm_emergency(ctx);
         self.giveup_resources(ctx);
+    }
+
+    fn arm_emergency(&self, ctx: &mut UpperCtx) {
+        arm(
+            ctx,
+            TIMER_EMERGENCY,
+            ctx.now().mono_ms + EMERGENCY_SHUTDOWN_MS,
+        );
+    }
+
+    /// The give-up hangs (a resource script that never ends...): leave
+    /// anyway; the daemon kills what still runs.
+    pub(super) fn emergency_shutdown(&mut self, ctx: &mut UpperCtx) {
+        let text = "Emergency Shutdown: Attempting to kill everything ourselves";
+        log(ctx, Level::Crit, text);
+        ctx.push(Action::Exit {
+            code: EMERGENCY_EXIT_CODE,
+        });
+        self.finished = true;
     }
 
     pub(super) fn shutdown_if_needed(&mut self, ctx: &mut UpperCtx) {
@@ -92,6 +119,7 @@ impl ResourceManager {
         }
         self.restart_after_shutdown = true;
         if self.opts.manage_resources {
+            self.arm_emergency(ctx);
             self.giveup_resources(ctx);
         } else {
             self.restart(ctx);

@@ -29,6 +29,9 @@ impl ResourceManager {
 
     fn recover_dead_resources(&mut self, ctx: &mut UpperCtx, node: &str) {
         if self.shutdown_in_progress {
+            // Our addition: a dead peer changes nothing any more; Heartbeat
+            // could wait for its stability until the emergency shutdown.
+            self.peer_stable = true;
             match self.state {
                 RscState::Shutdown | RscState::Stable => {}
                 _ => self.giveup_resources(ctx),

@@ -235,3 +235,38 @@ fn sigterm_while_giving_up_for_a_restart_makes_it_a_plain_exit() {
         .iter()
         .any(|a| matches!(a, Action::Restart { .. })));
 }
+
+#[test]
+fn a_hanging_give_up_ends_in_an_emergency_exit_after_an_hour() {
+    let mut n = Node::stable_with_peer("alpha", &lab_groups(), AutoFailback::On);
+    n.command(Command::Shutdown);
+    assert_eq!(n.job(), Some(give(&[ALPHA_KEY])));
+    n.peer_alive = false;
+    n.advance(3_600_500);
+    assert!(n.logged(
+        Level::Crit,
+        "Emergency Shutdown: Attempting to kill everything ourselves"
+    ));
+    assert!(n
+        .history
+        .iter()
+        .any(|a| matches!(a, Action::Exit { code: 100 })));
+}
+
+#[test]
+fn peer_dying_while_we_wait_to_shut_down_does_not_block_it() {
+    let mut n = Node::stable_with_peer("alpha", &lab_groups(), AutoFailback::On);
+    // The peer becomes unstable (it is starting over), we are asked to stop.
+    n.peer_sends(&[("t", "starting")]);
+    n.command(Command::Shutdown);
+    assert!(n.logged(
+        Level::Warn,
+        "Shutdown delayed until current resource activity finishes."
+    ));
+    n.sent();
+    n.kill_peer();
+    assert_eq!(
+        n.sent(),
+        ["t=resource rsc_hold=none rtype=full isstable=0 info=shutdown"]
+    );
+}
