@@ -461,8 +461,10 @@ fn usage_errors() {
             .expect("run");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("heartbeat: "), "{err}");
+        assert!(!err.contains("heartbeat: heartbeat:"), "{err}");
         assert!(
-            err.contains("usage: heartbeat --check [--confdir DIR] [--node NAME]"),
+            err.contains("--check         validate the configuration"),
             "{err}"
         );
     }

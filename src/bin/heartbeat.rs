@@ -8,7 +8,7 @@ fn main() {
     let cli = match cli::parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            eprintln!("heartbeat: {e}");
+            eprintln!("{e}");
             eprint!("{}", cli::usage("heartbeat"));
             std::process::exit(cli::USAGE_EXIT);
         }

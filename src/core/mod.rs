@@ -37,6 +37,7 @@ mod params;
 mod queries;
 mod receive;
 mod reliability;
+pub mod resources;
 mod rng;
 mod seqtrack;
 mod upper;
@@ -140,6 +141,19 @@ pub enum Action {
     RunJob {
         id: JobId,
         job: ResourceJob,
+    },
+    /// Resources were given up for a restart (healed partition, no local
+    /// heartbeat): stop respawn clients and all sending at once, stay silent
+    /// `delay_ms` so the peers declare us dead, then re-exec the daemon as a
+    /// fresh start (new generation, no `-R`).
+    Restart {
+        delay_ms: u64,
+    },
+    /// A resource could not be stopped and may still run: stop everything at
+    /// once (no graceful shutdown, no more packets) and run the configured
+    /// fence command (Heartbeat: `reboot -nf`).
+    SelfFence {
+        reason: String,
     },
 }
 

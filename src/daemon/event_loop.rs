@@ -22,6 +22,9 @@ const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the resource script runner (child exits and output pipes).
 const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
 
+/// Exit code after a self-fence (no graceful shutdown happened).
+pub const EXIT_SELF_FENCED: i32 = 99;
+
 /// Bad packets are logged at most this often (the counters see all).
 const BAD_PACKET_LOG_INTERVAL_MS: u64 = 10_000;
 
@@ -55,6 +58,9 @@ pub struct EventLoop {
     pub wire_counters: WireCounters,
     last_bad_log_ms: Option<u64>,
     exit_code: Option<i32>,
+    /// A healed partition or stall asked for a re-exec at this time; until
+    /// then nothing is sent and nothing is fed to the core.
+    restart_at: Option<Instant>,
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
 }
@@ -97,6 +103,7 @@ impl EventLoop {
             wire_counters: WireCounters::default(),
             last_bad_log_ms: None,
             exit_code: None,
+            restart_at: None,
         })
     }
 
@@ -130,6 +137,11 @@ impl EventLoop {
                     _ => {}
                 }
             }
+            if let Some(at) = self.restart_at {
+                if Instant::now() >= at {
+                    return Err(self.reexec());
+                }
+            }
             self.drain_media();
             self.fire_timers();
             self.runner_deadline();
@@ -148,6 +160,7 @@ impl EventLoop {
             .map(|m| m.next_deadline())
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
+        deadlines.push(self.restart_at);
         deadlines.push(
             self.timers
                 .next_deadline()
@@ -160,14 +173,11 @@ impl EventLoop {
         let pending: Vec<i32> = self.signals.pending().collect();
         for signal in pending {
             match signal {
-                SIGTERM => {
-                    let pid = std::process::id();
-                    self.logger.log(
-                        Level::Info,
-                        &format!("Heartbeat shutdown in progress. ({pid})"),
-                    );
-                    self.feed(Input::Command(Command::Shutdown));
+                SIGTERM if self.restart_at.is_some() => {
+                    // Resources are already released: just leave.
+                    self.exit_code = Some(0);
                 }
+                SIGTERM => self.feed(Input::Command(Command::Shutdown)),
                 SIGHUP => {
                     let (keys, notes) = self.reloader.reload();
                     for (level, text) in notes {
@@ -255,6 +265,33 @@ impl EventLoop {
         }
     }
 
+    /// Heartbeat's restart after a healed partition: stay silent for
+    /// `delay_ms` so peers declare us dead, then start afresh.
+    fn begin_restart(&mut self, delay_ms: u64) {
+        self.logger.log(
+            Level::Info,
+            &format!("Heartbeat restart triggered; restarting in {delay_ms} ms."),
+        );
+        self.timers.clear();
+        self.restart_at = Some(Instant::now() + std::time::Duration::from_millis(delay_ms));
+    }
+
+    /// Replaces this process with a fresh daemon (new generation); only
+    /// returns on failure. Sockets are close-on-exec; the pid and tty lock
+    /// files hold our pid, which the new image accepts as its own.
+    fn reexec(&mut self) -> io::Error {
+        use std::os::unix::process::CommandExt;
+        self.logger
+            .log(Level::Info, "Performing heartbeat restart exec.");
+        let program = std::env::current_exe()
+            .map(|p| p.into_os_string())
+            .ok()
+            .or_else(|| std::env::args_os().next())
+            .unwrap_or_else(|| "heartbeat".into());
+        let rest: Vec<_> = std::env::args_os().skip(1).collect();
+        std::process::Command::new(program).args(rest).exec()
+    }
+
     fn runner_deadline(&mut self) {
         let now = Instant::now();
         if self.runner.next_deadline().is_some_and(|d| d <= now) {
@@ -290,6 +327,9 @@ impl EventLoop {
     }
 
     fn feed(&mut self, input: Input) {
+        if self.restart_at.is_some() {
+            return;
+        }
         let actions = self.core.handle(self.clock.now(), input);
         self.perform(actions);
     }
@@ -311,6 +351,16 @@ impl EventLoop {
                 Action::RunJob { id, job } => {
                     self.runner.submit(id, job);
                     self.runner_events();
+                }
+                Action::Restart { delay_ms } => self.begin_restart(delay_ms),
+                Action::SelfFence { reason } => {
+                    // The runner has started the fence command; like
+                    // Heartbeat (which SIGKILLs itself) we stop at once.
+                    self.logger.log(
+                        Level::Emerg,
+                        &format!("Self-fencing: {reason}. Heartbeat stops now."),
+                    );
+                    self.exit_code = Some(EXIT_SELF_FENCED);
                 }
             }
         }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::config;
+use crate::core::resources::{ResourceManager, ResourceOptions};
 use crate::core::{Core, CoreParams, Level};
 use crate::daemon::cli::Cli;
 use crate::daemon::clock::Clock;
@@ -53,7 +54,9 @@ pub fn run(cli: &Cli) -> i32 {
     }
 
     let pid_path = cli.pid_file();
-    if let Some(pid) = pidfile::status(&pid_path, true).running_pid() {
+    let running = pidfile::status(&pid_path, true).running_pid();
+    // After a restart exec the pid file holds our own pid.
+    if let Some(pid) = running.filter(|pid| *pid != std::process::id() as i32) {
         logger.log(
             Level::Error,
             &format!("heartbeat: already running [pid {pid}]."),
@@ -156,7 +159,26 @@ pub fn run(cli: &Cli) -> i32 {
         logger.log(Level::Error, &format!("Configuration error: {e}"));
         return EXIT_NOT_CONFIGURED;
     }
-    let core = Core::new(params, Box::new(read_loadavg));
+    let peers: Vec<String> = hacf
+        .nodes
+        .iter()
+        .filter(|n| **n != loaded.local_node)
+        .cloned()
+        .collect();
+    let resources = ResourceManager::new(
+        &loaded.local_node,
+        &peers,
+        &loaded.groups,
+        hacf.auto_failback,
+        ResourceOptions {
+            manage_resources: !cli.no_resources,
+            deadtime_ms: hacf.deadtime_ms,
+            pid: std::process::id(),
+            ..ResourceOptions::default()
+        },
+    );
+    let _resource_view = resources.view();
+    let core = Core::with_upper(params, Box::new(read_loadavg), Box::new(resources));
     let runner = match resource_runner(cli, &loaded, &mut logger) {
         Ok(r) => r,
         Err(code) => return code,

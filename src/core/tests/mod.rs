@@ -147,6 +147,18 @@ impl Sim {
         self.absorb(acts);
     }
 
+    /// Any input (e.g. `JobDone`), at the current time.
+    pub fn input(&mut self, input: Input) {
+        let acts = self.core.handle(self.now, input);
+        self.absorb(acts);
+    }
+
+    /// A FIFO message (`Core::send_cluster_msg`), at the current time.
+    pub fn fifo(&mut self, msg: Message) {
+        let acts = self.core.send_cluster_msg(self.now, msg);
+        self.absorb(acts);
+    }
+
     pub fn command(&mut self, c: Command) {
         let acts = self.core.handle(self.now, Input::Command(c));
         self.absorb(acts);
