@@ -291,14 +291,23 @@ impl ResourceManager {
         if self.peer_holds.intersects(Holdings::LOCAL) && self.holds.intersects(Holdings::FOREIGN) {
             log(ctx, Level::Error, "Both machines own foreign resources!");
         }
-        if self.is_stable() && !self.shutdown_in_progress && self.state != RscState::Shutdown {
+        // Our deviation: only complain about groups that exist, and not
+        // while an acquisition is still on its way (with fast start both
+        // sides are briefly "stable" before the owner's job has begun).
+        let settled = self.is_stable()
+            && self.children.is_empty()
+            && !self.shutdown_in_progress
+            && self.state != RscState::Shutdown;
+        if settled {
             if !self.holds.intersects(Holdings::LOCAL)
+                && !self.keys.of_set(Holdings::LOCAL).is_empty()
                 && !self.peer_holds.intersects(Holdings::FOREIGN)
             {
                 log(ctx, Level::Error, "No one owns our local resources!");
             }
             if !self.peer_holds.intersects(Holdings::LOCAL)
                 && !self.holds.intersects(Holdings::FOREIGN)
+                && !self.keys.of_set(Holdings::FOREIGN).is_empty()
             {
                 log(ctx, Level::Error, "No one owns foreign resources!");
             }
