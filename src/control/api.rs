@@ -74,6 +74,7 @@ pub struct ApiServer {
     daemon_uid: u32,
     /// From the last view seen (`src` of `hbapi-clstat`).
     local_node: String,
+    stall_ms: u64,
 }
 
 fn log(actions: &mut Vec<ApiAction>, level: Level, text: String) {
@@ -139,11 +140,17 @@ impl ApiServer {
             next_generation: 0,
             daemon_uid: nix::unistd::geteuid().as_raw(),
             local_node: String::new(),
+            stall_ms: STALL_MS,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Changes [`STALL_MS`] (tests).
+    pub fn set_stall_ms(&mut self, ms: u64) {
+        self.stall_ms = ms;
     }
 
     /// Registers the listening socket (clients register themselves).
@@ -444,7 +451,7 @@ impl ApiServer {
                 .conns
                 .get(slot)
                 .and_then(Option::as_ref)
-                .and_then(deadline)
+                .and_then(|c| deadline(c, self.stall_ms))
                 .is_some_and(|d| d <= now_ms);
             if expired {
                 if let Some(conn) = self.conns.get_mut(slot).and_then(Option::take) {
@@ -457,7 +464,11 @@ impl ApiServer {
 
     /// When the next stalled client must be dropped (monotonic ms).
     pub fn next_deadline(&self) -> Option<u64> {
-        self.conns.iter().flatten().filter_map(deadline).min()
+        self.conns
+            .iter()
+            .flatten()
+            .filter_map(|c| deadline(c, self.stall_ms))
+            .min()
     }
 
     /// Hands a cluster message to clients, as Heartbeat does for every
@@ -519,13 +530,13 @@ impl ApiServer {
     }
 }
 
-fn deadline(conn: &Conn) -> Option<u64> {
+fn deadline(conn: &Conn, stall_ms: u64) -> Option<u64> {
     let since = match (&conn.client, conn.stalled_since) {
         (_, Some(since)) => since,
         (None, None) => conn.connected_ms,
         (Some(_), None) => return None,
     };
-    Some(since.saturating_add(STALL_MS))
+    Some(since.saturating_add(stall_ms))
 }
 
 fn update_stall(conn: &mut Conn, now_ms: u64) {

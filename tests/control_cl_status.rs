@@ -1,0 +1,81 @@
+//! Our cl_status against our ApiServer, compared with the REAL cl_status
+//! against a REAL Heartbeat 3.0.6 (tests/data/control/real, recorded by
+//! tests/harness/record-cl_status.sh): stdout, stderr (timestamps, pids
+//! and host names normalised) and exit code of every recorded command, in
+//! every recorded state.
+
+mod control_common;
+
+use control_common::{
+    authz, lab_view, our_cl_status, recorded, recorded_cases, Run, TestServer,
+};
+use heartbeat_rs::control::ApiAction;
+
+fn compare_state(state: &str, socket: &std::path::Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let cases = recorded_cases();
+    assert!(cases.len() > 70, "only {} recorded cases found", cases.len());
+    for (name, args) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let want = recorded(state, &name);
+        let got: Run = our_cl_status(socket, &args);
+        if got != want {
+            failures.push(format!(
+                "{state}/{name} (cl_status {}):\n  want {want:?}\n  got  {got:?}",
+                args.join(" ")
+            ));
+        }
+    }
+    failures
+}
+
+fn check(state: &str, server: Option<TestServer>, socket: &std::path::Path) -> Vec<ApiAction> {
+    let failures = compare_state(state, socket);
+    let actions = server.map(TestServer::stop).unwrap_or_default();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        recorded_cases().len(),
+        failures.join("\n")
+    );
+    actions
+}
+
+#[test]
+fn both_active_matches_real() {
+    let server = TestServer::start(lab_view("both-active"), authz(false));
+    let socket = server.path.clone();
+    let actions = check("both-active", Some(server), &socket);
+    // `clientstatus bravo foo 3000` went over the cluster.
+    assert!(
+        actions.iter().any(|a| matches!(a, ApiAction::SendCluster(m)
+            if m.msg_type() == Some("query-cstatus") && m.get_str("cn") == Some("foo"))),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn peer_dead_matches_real() {
+    let server = TestServer::start(lab_view("peer-dead"), authz(false));
+    let socket = server.path.clone();
+    let actions = check("peer-dead", Some(server), &socket);
+    // A dead peer's clients are offline without asking anyone.
+    assert!(!actions
+        .iter()
+        .any(|a| matches!(a, ApiAction::SendCluster(_))));
+}
+
+#[test]
+fn refused_signon_matches_real() {
+    let server = TestServer::start(lab_view("both-active"), authz(true));
+    let socket = server.path.clone();
+    check("refused", Some(server), &socket);
+}
+
+#[test]
+fn stopped_daemon_matches_real() {
+    let dir = control_common::temp_dir("stopped");
+    check("stopped", None, &dir.join("register"));
+    let _ = std::fs::remove_dir_all(dir);
+}
