@@ -15,7 +15,8 @@ use control_common::{normalize_err, recorded_cases, Run};
 /// one shell inside the host (one lab exec per binary and case would take
 /// minutes); results land in the host's /var/log/clcmp.
 fn run_all(lab: &Lab, binaries: &[(&str, &str)]) {
-    let mut script = String::from("rm -rf /var/log/clcmp; mkdir -p /var/log/clcmp; cd /var/log/clcmp\n");
+    let mut script =
+        String::from("rm -rf /var/log/clcmp; mkdir -p /var/log/clcmp; cd /var/log/clcmp\n");
     for (name, args) in recorded_cases() {
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         for (tag, binary) in binaries {
@@ -55,7 +56,10 @@ fn differences(lab: &Lab) -> Vec<String> {
         for name in &suspects {
             let (real, mine) = (result(lab, name, "real"), result(lab, name, "ours"));
             if real != mine {
-                diffs.push((name.clone(), format!("{name}:\n  real {real:?}\n  ours {mine:?}")));
+                diffs.push((
+                    name.clone(),
+                    format!("{name}:\n  real {real:?}\n  ours {mine:?}"),
+                ));
             }
         }
         suspects = diffs.iter().map(|(n, _)| n.clone()).collect();

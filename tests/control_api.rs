@@ -109,10 +109,14 @@ fn partial_frame_is_dropped_after_the_stall_limit() {
     let server = server();
     let mut slow = UnixStream::connect(&server.path).expect("connect");
     let frame = frame_message(&request("signon", &[("uid", "0"), ("gid", "0")]));
-    slow.write_all(&frame[..frame.len() / 2]).expect("half a frame");
+    slow.write_all(&frame[..frame.len() / 2])
+        .expect("half a frame");
     still_serving(&server);
     assert!(closed_by_server(&mut slow, Duration::from_secs(5)));
-    assert!(wait_until(|| server.counts().1 == 0, Duration::from_secs(2)));
+    assert!(wait_until(
+        || server.counts().1 == 0,
+        Duration::from_secs(2)
+    ));
 }
 
 #[test]
@@ -222,7 +226,10 @@ fn many_clients_at_once() {
         server.counts()
     );
     drop(idle);
-    assert!(wait_until(|| server.counts().1 == 0, Duration::from_secs(5)));
+    assert!(wait_until(
+        || server.counts().1 == 0,
+        Duration::from_secs(5)
+    ));
 }
 
 #[test]

@@ -6,15 +6,17 @@
 
 mod control_common;
 
-use control_common::{
-    authz, lab_view, our_cl_status, recorded, recorded_cases, Run, TestServer,
-};
+use control_common::{authz, lab_view, our_cl_status, recorded, recorded_cases, Run, TestServer};
 use heartbeat_rs::control::ApiAction;
 
 fn compare_state(state: &str, socket: &std::path::Path) -> Vec<String> {
     let mut failures = Vec::new();
     let cases = recorded_cases();
-    assert!(cases.len() > 70, "only {} recorded cases found", cases.len());
+    assert!(
+        cases.len() > 70,
+        "only {} recorded cases found",
+        cases.len()
+    );
     for (name, args) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let want = recorded(state, &name);

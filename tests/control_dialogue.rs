@@ -121,13 +121,21 @@ fn replay(name: &str) -> usize {
             }
         };
         for reply in replies {
-            let want = expected.next().unwrap_or_else(|| panic!("{name}: extra reply {reply:?}"));
+            let want = expected
+                .next()
+                .unwrap_or_else(|| panic!("{name}: extra reply {reply:?}"));
             assert_eq!(reply, want.msg, "{name}: reply differs");
-            assert_eq!(frame_message(&reply).len(), 8 + want.len, "{name}: frame length");
+            assert_eq!(
+                frame_message(&reply).len(),
+                8 + want.len,
+                "{name}: frame length"
+            );
             compared += 1;
         }
     }
-    let rest: Vec<_> = expected.filter(|f| f.msg.msg_type() == Some("hbapi-resp")).collect();
+    let rest: Vec<_> = expected
+        .filter(|f| f.msg.msg_type() == Some("hbapi-resp"))
+        .collect();
     assert!(rest.is_empty(), "{name}: replies we did not give: {rest:?}");
     compared
 }

@@ -55,14 +55,21 @@ fn setup(tag: &str) -> (std::path::PathBuf, FifoReader, Poll) {
     let path = dir.join("fifo");
     let mut reader = FifoReader::open(&path).expect("open fifo");
     let poll = Poll::new().expect("poll");
-    reader.register(poll.registry(), Token(1)).expect("register");
+    reader
+        .register(poll.registry(), Token(1))
+        .expect("register");
     (dir, reader, poll)
 }
 
 fn fields(m: &Message) -> Vec<(String, String)> {
     m.fields
         .iter()
-        .map(|f| (f.name.clone(), String::from_utf8_lossy(&f.value).into_owned()))
+        .map(|f| {
+            (
+                f.name.clone(),
+                String::from_utf8_lossy(&f.value).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -99,12 +106,19 @@ fn our_scripts_reach_the_reader() {
         let (_, _, rc) = run(prog, &args, &fifo);
         assert_eq!(rc, 0, "{prog} {args:?}");
     }
-    let got: Vec<_> = collect(&mut reader, &mut poll, 3).iter().map(fields).collect();
+    let got: Vec<_> = collect(&mut reader, &mut poll, 3)
+        .iter()
+        .map(fields)
+        .collect();
     assert_eq!(
         got,
         vec![
             pairs(&[("t", "ask_resources"), ("rsc_hold", "all"), ("info", "me")]),
-            pairs(&[("t", "ask_resources"), ("rsc_hold", "foreign"), ("info", "me")]),
+            pairs(&[
+                ("t", "ask_resources"),
+                ("rsc_hold", "foreign"),
+                ("info", "me")
+            ]),
             pairs(&[("t", "hb_takeover"), ("rsc_hold", "local")]),
         ]
     );
@@ -152,7 +166,9 @@ fn without_a_reader_the_scripts_fail_instead_of_hanging() {
 fn undated(text: &str) -> String {
     text.lines()
         .map(|l| match l.get(..16) {
-            Some(d) if d.as_bytes().get(3) == Some(&b' ') && d.as_bytes().get(15) == Some(&b' ') => {
+            Some(d)
+                if d.as_bytes().get(3) == Some(&b' ') && d.as_bytes().get(15) == Some(&b' ') =>
+            {
                 l.get(16..).unwrap_or("").to_string()
             }
             _ => l.to_string(),
@@ -174,16 +190,40 @@ fn same_bytes_and_messages_as_the_real_scripts() {
         (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["all"]),
         (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["foreign"]),
         (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["local"]),
-        (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["failback"]),
+        (
+            REAL_STANDBY,
+            env!("CARGO_BIN_EXE_hb_standby"),
+            &["failback"],
+        ),
         (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["bogus"]),
         (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["--help"]),
-        (REAL_STANDBY, env!("CARGO_BIN_EXE_hb_standby"), &["all", "local"]),
+        (
+            REAL_STANDBY,
+            env!("CARGO_BIN_EXE_hb_standby"),
+            &["all", "local"],
+        ),
         (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &[]),
-        (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &["foreign"]),
-        (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &["failback"]),
+        (
+            REAL_TAKEOVER,
+            env!("CARGO_BIN_EXE_hb_takeover"),
+            &["foreign"],
+        ),
+        (
+            REAL_TAKEOVER,
+            env!("CARGO_BIN_EXE_hb_takeover"),
+            &["failback"],
+        ),
         (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &["bogus"]),
-        (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &["--help"]),
-        (REAL_TAKEOVER, env!("CARGO_BIN_EXE_hb_takeover"), &["a", "b"]),
+        (
+            REAL_TAKEOVER,
+            env!("CARGO_BIN_EXE_hb_takeover"),
+            &["--help"],
+        ),
+        (
+            REAL_TAKEOVER,
+            env!("CARGO_BIN_EXE_hb_takeover"),
+            &["a", "b"],
+        ),
     ];
     for (real, ours, args) in cases {
         let (r_out, r_err, r_rc) = run(real, args, &fifo);

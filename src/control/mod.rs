@@ -11,6 +11,7 @@ pub mod cl_status;
 pub mod client;
 pub mod fifo;
 pub mod framing;
+pub mod from_core;
 pub mod getopt;
 pub mod params;
 pub mod requests;

@@ -10,8 +10,12 @@ use crate::wire::Message;
 pub fn add_view_fields(resp: &mut Message, view: &ClusterView) {
     resp.push_str("version", &view.version);
     resp.push_str("node", &view.local_node);
-    resp.push_str("pid", &view.pid.to_string());
-    resp.push_str("uptime", &view.uptime_secs.to_string());
+    if let Some(pid) = view.pid {
+        resp.push_str("pid", &pid.to_string());
+    }
+    if let Some(uptime) = view.uptime_secs {
+        resp.push_str("uptime", &uptime.to_string());
+    }
     resp.push_str("deadtime", &view.deadtime_ms.to_string());
     resp.push_str("keepalive", &view.keepalive_ms.to_string());
     resp.push_str("rsc_hold", &view.rsc_hold);
@@ -62,6 +66,13 @@ impl Reader<'_> {
             .map_err(|_| format!("x-status field {name}={text} is not a number"))
     }
 
+    fn optional<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(_) => self.number(name).map(Some),
+        }
+    }
+
     fn count(&self, name: &str) -> Result<usize, String> {
         let n: usize = self.number(name)?;
         if n > MAX_ITEMS {
@@ -75,8 +86,8 @@ impl Reader<'_> {
 pub fn view_from_fields(msg: &Message) -> Result<ClusterView, String> {
     let r = Reader(msg);
     let mut view = ClusterView::new(&r.text("node")?, &r.text("version")?);
-    view.pid = r.number("pid")?;
-    view.uptime_secs = r.number("uptime")?;
+    view.pid = r.optional("pid")?;
+    view.uptime_secs = r.optional("uptime")?;
     view.deadtime_ms = r.number("deadtime")?;
     view.keepalive_ms = r.number("keepalive")?;
     view.rsc_hold = r.text("rsc_hold")?;
@@ -112,6 +123,10 @@ pub fn view_from_fields(msg: &Message) -> Result<ClusterView, String> {
         ));
     }
     Ok(view)
+}
+
+fn optional_number<T: std::fmt::Display>(n: Option<T>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_else(|| "null".into())
 }
 
 fn json_string(s: &str) -> String {
@@ -188,8 +203,8 @@ pub fn render_json(view: &ClusterView) -> String {
         "{{\n  \"version\": {},\n  \"local_node\": {},\n  \"pid\": {},\n  \"uptime_seconds\": {},\n  \"deadtime_ms\": {},\n  \"keepalive_ms\": {},\n  \"resources_held\": {},\n  \"nodes\": {},\n  \"groups\": {},\n  \"counters\": {}\n}}\n",
         json_string(&view.version),
         json_string(&view.local_node),
-        view.pid,
-        view.uptime_secs,
+        optional_number(view.pid),
+        optional_number(view.uptime_secs),
         view.deadtime_ms,
         view.keepalive_ms,
         json_string(&view.rsc_hold),
@@ -250,7 +265,10 @@ pub fn render_prometheus(view: &ClusterView) -> String {
         "uptime_seconds",
         "gauge",
         "Seconds since the daemon started.",
-        vec![(String::new(), view.uptime_secs.to_string())],
+        view.uptime_secs
+            .map(|u| (String::new(), u.to_string()))
+            .into_iter()
+            .collect(),
     );
     family(
         "deadtime_seconds",
@@ -355,8 +373,8 @@ mod tests {
 
     fn sample() -> ClusterView {
         let mut view = ClusterView::new("alpha", "3.0.6 (node: x)");
-        view.pid = 42;
-        view.uptime_secs = 7;
+        view.pid = Some(42);
+        view.uptime_secs = Some(7);
         view.deadtime_ms = 3000;
         view.keepalive_ms = 500;
         view.rsc_hold = "local".into();
@@ -410,6 +428,10 @@ mod tests {
         assert!(json.ends_with("}\n"));
         let empty = render_json(&ClusterView::new("a", "v"));
         assert!(empty.contains("\"nodes\": []"), "{empty}");
+        assert!(empty.contains("\"uptime_seconds\": null"), "{empty}");
+        let mut msg = Message::with_type("hbapi-resp");
+        add_view_fields(&mut msg, &ClusterView::new("a", "v"));
+        assert_eq!(view_from_fields(&msg).map(|v| v.uptime_secs), Ok(None));
     }
 
     #[test]

@@ -97,9 +97,10 @@ pub struct ClusterView {
     /// The parameter table `getparm` reads: (name, value as Heartbeat keeps
     /// it); see [`crate::control::params::api_parameters`].
     pub params: Vec<(String, String)>,
-    /// Extension fields (`cl_status --json` / `--prometheus`).
-    pub pid: u32,
-    pub uptime_secs: u64,
+    /// Extension fields (`cl_status --json` / `--prometheus`); `None` when
+    /// unknown (a real Heartbeat does not tell).
+    pub pid: Option<u32>,
+    pub uptime_secs: Option<u64>,
     pub counters: Vec<(String, u64)>,
     pub groups: Vec<GroupView>,
 }
@@ -117,8 +118,8 @@ impl ClusterView {
             rsc_hold: "none".to_string(),
             manages_resources: true,
             params: Vec::new(),
-            pid: 0,
-            uptime_secs: 0,
+            pid: None,
+            uptime_secs: None,
             counters: Vec::new(),
             groups: Vec::new(),
         }

@@ -225,7 +225,12 @@ fn serve(
         let mut actions = Vec::new();
         for event in events.iter() {
             if server.owns(event.token()) {
-                actions.extend(server.handle_event(poll.registry(), event.token(), &view, now_ms()));
+                actions.extend(server.handle_event(
+                    poll.registry(),
+                    event.token(),
+                    &view,
+                    now_ms(),
+                ));
             }
         }
         actions.extend(server.sweep(poll.registry(), now_ms()));
@@ -311,7 +316,8 @@ pub fn normalize_err(text: &str) -> String {
 
 /// `NAME|ARGS` cases of tests/harness/record-cl_status.sh.
 pub fn recorded_cases() -> Vec<(String, Vec<String>)> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/harness/record-cl_status.sh");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/harness/record-cl_status.sh");
     let text = std::fs::read_to_string(&script).expect("record script");
     let start = text.find("CASES=(").expect("CASES");
     let body = text.get(start..).expect("CASES body");
