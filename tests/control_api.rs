@@ -284,6 +284,19 @@ fn signoff_closes_and_delivery_follows_to_id() {
 }
 
 #[test]
+fn requests_before_eof_are_answered() {
+    let server = TestServer::start(lab_view("both-active"), authz(false));
+    let mut raw = Raw::signon(&server);
+    raw.send(&request("nodestatus", &[("node", "bravo")]));
+    raw.stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half close");
+    let reply = raw.recv().expect("reply after our EOF");
+    assert_eq!(reply.get_str("st"), Some("active"));
+    assert!(closed_by_server(&mut raw.stream, Duration::from_secs(3)));
+}
+
+#[test]
 fn close_removes_the_socket() {
     let server = TestServer::start(lab_view("both-active"), authz(false));
     let path = server.path.clone();

@@ -81,3 +81,33 @@ fn stopped_daemon_matches_real() {
     check("stopped", None, &dir.join("register"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_daemon_that_never_answers_times_out_with_12() {
+    let dir = control_common::temp_dir("mute");
+    let path = dir.join("register");
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+    // Detached: it may outlive the test by a second.
+    std::thread::spawn(move || {
+        // Accept and keep the connection open without a word.
+        let conn = listener.accept();
+        std::thread::sleep(std::time::Duration::from_secs(7));
+        drop(conn);
+    });
+    let started = std::time::Instant::now();
+    let run = our_cl_status(&path, &["listnodes"]);
+    let took = started.elapsed();
+    assert_eq!(
+        run,
+        Run {
+            out: String::new(),
+            err: String::new(),
+            rc: 12
+        }
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(5) && took < std::time::Duration::from_secs(7),
+        "{took:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -7,10 +7,10 @@ use heartbeat_rs::control::cl_status::{run, Env, ALARM_SECS, TIMEOUT};
 use heartbeat_rs::control::client::socket_path;
 
 fn main() {
-    // cl_status's alarm(5): give up whatever is blocking.
+    // cl_status's alarm(5): give up whatever is blocking. (No explicit
+    // flush: main holds the stdout lock; complete lines are already out.)
     std::thread::spawn(|| {
         std::thread::sleep(Duration::from_secs(ALARM_SECS));
-        let _ = std::io::stdout().flush();
         std::process::exit(TIMEOUT);
     });
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -324,7 +324,11 @@ impl ApiServer {
                 return Err("input buffer".into());
             };
             let n = match conn.stream.read(chunk) {
-                Ok(0) => return Err("EOF".into()),
+                // Answer what came before the EOF, then close.
+                Ok(0) => {
+                    conn.closing = Some("EOF".into());
+                    return Ok(true);
+                }
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
