@@ -91,6 +91,19 @@ fn our_cl_status_matches_the_real_one_on_a_real_node() {
     let diffs = differences(&lab);
     assert!(diffs.is_empty(), "both active:\n{}", diffs.join("\n"));
 
+    // --json against a real daemon: no x-status there, the standard
+    // requests still give nodes, links and resources.
+    let json = lab.exec(1, &[env!("CARGO_BIN_EXE_cl_status"), "--json"]);
+    let text = String::from_utf8_lossy(&json.stdout);
+    assert!(json.status.success(), "{json:?}");
+    assert!(text.contains("\"resources_held\": \"local\""), "{text}");
+    assert!(text.contains("\"uptime_seconds\": null"), "{text}");
+    assert!(
+        text.contains("{\"name\": \"bravo\", \"type\": \"normal\", \"status\": \"active\""),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&json.stderr).contains("no x-status"));
+
     // Our hb_standby through the real daemon's FIFO: alpha gives labsvc away.
     let out = lab.exec(1, &[env!("CARGO_BIN_EXE_hb_standby")]);
     assert!(out.status.success(), "hb_standby: {out:?}");

@@ -111,3 +111,51 @@ fn a_daemon_that_never_answers_times_out_with_12() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn json_and_prometheus_from_our_server() {
+    let mut view = lab_view("both-active");
+    view.pid = Some(4242);
+    view.uptime_secs = Some(99);
+    view.counters = vec![("sent".into(), 17), ("received".into(), 23)];
+    view.groups.push(heartbeat_rs::control::GroupView {
+        key: "labsvc".into(),
+        node: "alpha".into(),
+        state: "running".into(),
+    });
+    let server = TestServer::start(view, authz(false));
+    let json = our_cl_status(&server.path, &["--json"]);
+    assert_eq!(json.rc, 0, "{json:?}");
+    assert_eq!(json.err, "");
+    for needle in [
+        "\"local_node\": \"alpha\"",
+        "\"pid\": 4242",
+        "\"uptime_seconds\": 99",
+        "\"resources_held\": \"local\"",
+        "{\"name\": \"bravo\", \"type\": \"normal\", \"status\": \"active\", \"weight\": 100, \"site\": \"\", \"links\": [{\"name\": \"eth0\", \"status\": \"up\"}]}",
+        "{\"key\": \"labsvc\", \"node\": \"alpha\", \"state\": \"running\"}",
+        "\"sent\": 17",
+    ] {
+        assert!(json.out.contains(needle), "{needle} missing in\n{}", json.out);
+    }
+    let prom = our_cl_status(&server.path, &["--prometheus"]);
+    assert_eq!(prom.rc, 0, "{prom:?}");
+    for line in [
+        "heartbeat_uptime_seconds 99",
+        "heartbeat_node_up{node=\"bravo\",type=\"normal\",status=\"active\"} 1",
+        "heartbeat_sent_total 17",
+        "heartbeat_group_info{group=\"labsvc\",node=\"alpha\",state=\"running\"} 1",
+    ] {
+        assert!(
+            prom.out.lines().any(|l| l == line),
+            "{line} missing in\n{}",
+            prom.out
+        );
+    }
+    // Without a daemon: like every other sub-command.
+    let dir = control_common::temp_dir("nojson");
+    let run = our_cl_status(&dir.join("register"), &["--json"]);
+    assert_eq!(run.rc, 1);
+    assert!(run.err.contains("Cannot signon with heartbeat"), "{run:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
