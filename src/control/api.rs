@@ -313,15 +313,16 @@ impl ApiServer {
         view: &ClusterView,
         actions: &mut Vec<ApiAction>,
     ) -> Result<bool, String> {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = [0u8; 16 * 1024];
         let mut frames = 0;
         while conn.closing.is_none() {
             if frames >= EVENT_BUDGET {
                 return Ok(false);
             }
+            // Complete frames are always taken out, so there is room.
             let room = conn.decoder.room().min(buf.len());
-            let Some(chunk) = buf.get_mut(..room) else {
-                return Err("input buffer".into());
+            let Some(chunk) = buf.get_mut(..room).filter(|c| !c.is_empty()) else {
+                return Err("input buffer full".into());
             };
             let n = match conn.stream.read(chunk) {
                 // Answer what came before the EOF, then close.

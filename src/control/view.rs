@@ -143,34 +143,11 @@ impl ClusterView {
 /// (cluster-glue's `cl_syslogfac_str2int`): -1 when unset or unknown,
 /// 0 for `none`, else the `LOG_*` facility value.
 pub fn facility_number(name: Option<&str>) -> i32 {
-    let Some(name) = name else {
-        return -1;
-    };
-    let code = match name {
-        "none" => return 0,
-        "kern" => 0,
-        "user" => 1,
-        "mail" => 2,
-        "daemon" => 3,
-        "auth" | "security" => 4,
-        "syslog" => 5,
-        "lpr" => 6,
-        "news" => 7,
-        "uucp" => 8,
-        "cron" => 9,
-        "authpriv" => 10,
-        "ftp" => 11,
-        "local0" => 16,
-        "local1" => 17,
-        "local2" => 18,
-        "local3" => 19,
-        "local4" => 20,
-        "local5" => 21,
-        "local6" => 22,
-        "local7" => 23,
-        _ => return -1,
-    };
-    code << 3
+    match name.map(crate::log::parse_facility) {
+        Some(Ok(Some(facility))) => facility.0,
+        Some(Ok(None)) => 0,
+        None | Some(Err(_)) => -1,
+    }
 }
 
 #[cfg(test)]
