@@ -1,4 +1,7 @@
+//! `hb_takeover [all|foreign|local|failback]`: see `heartbeat_rs::control::standby`.
+
 fn main() {
-    eprintln!("hb_takeover: not implemented yet");
-    std::process::exit(1);
+    std::process::exit(heartbeat_rs::control::standby::main(
+        heartbeat_rs::control::standby::Script::Takeover,
+    ));
 }
