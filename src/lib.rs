@@ -22,4 +22,4 @@ pub mod runner;
 pub mod wire;
 
 /// The version string Heartbeat prints; API clients and `cl_status` show it.
-pub const HB_VERSION: &str = "3.0.6 (node: 958e11be8686)";
+pub const HB_VERSION: &str = "3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)";

@@ -89,7 +89,10 @@ impl Pair {
                     .lines()
                     .filter(|l| COMPLAINTS.iter().any(|c| l.contains(c)))
                     .collect();
-                assert!(bad.is_empty(), "{self:?}: after {step}: real node complained: {bad:#?}");
+                assert!(
+                    bad.is_empty(),
+                    "{self:?}: after {step}: real node complained: {bad:#?}"
+                );
             }
         }
     }

@@ -137,6 +137,9 @@ pub enum Action {
     Exit {
         code: i32,
     },
+    /// A cluster message for local API clients (client status queries and
+    /// replies, messages to named clients).
+    Deliver(Message),
     /// Queue a resource job; its end comes back as `Input::JobDone`.
     RunJob {
         id: JobId,

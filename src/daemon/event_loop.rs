@@ -11,6 +11,7 @@ use signal_hook_mio::v1_0::Signals;
 use crate::config::model::MsgFmt;
 use crate::core::{Action, Command, Core, Input, Level};
 use crate::daemon::clock::Clock;
+use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -49,6 +50,7 @@ pub struct EventLoop {
     send_throttles: Vec<SendErrorThrottle>,
     core: Core,
     runner: Runner,
+    control: ControlIo,
     keys: Keyring,
     msgfmt: MsgFmt,
     timers: TimerQueue,
@@ -71,6 +73,7 @@ impl EventLoop {
         mut media: Vec<Box<dyn Medium>>,
         core: Core,
         mut runner: Runner,
+        mut control: ControlIo,
         keys: Keyring,
         msgfmt: MsgFmt,
         clock: Clock,
@@ -82,6 +85,7 @@ impl EventLoop {
             medium.register(poll.registry(), Token(index))?;
         }
         runner.register(poll.registry(), RUNNER_TOKEN)?;
+        control.register(poll.registry())?;
         let mut signals = Signals::new([SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT])?;
         poll.registry()
             .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
@@ -94,6 +98,7 @@ impl EventLoop {
             media,
             core,
             runner,
+            control,
             keys,
             msgfmt,
             timers: TimerQueue::new(),
@@ -126,6 +131,17 @@ impl EventLoop {
                         self.runner.handle_event();
                         self.runner_events();
                     }
+                    token if self.control.owns(token) => {
+                        let now_ms = self.clock.now().mono_ms;
+                        let outs = self.control.handle_event(
+                            self.poll.registry(),
+                            token,
+                            &self.core,
+                            self.logger.debug_level(),
+                            now_ms,
+                        );
+                        self.control_outs(outs);
+                    }
                     Token(index) if index < self.media.len() => {
                         if event.is_readable() {
                             self.pending_recv[index] = true;
@@ -145,6 +161,7 @@ impl EventLoop {
             self.drain_media();
             self.fire_timers();
             self.runner_deadline();
+            self.control_deadline();
             self.flush_due_media();
         }
         Ok(self.exit_code.unwrap_or(0))
@@ -161,6 +178,11 @@ impl EventLoop {
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
         deadlines.push(self.restart_at);
+        deadlines.push(
+            self.control
+                .next_deadline()
+                .map(|ms| self.clock.instant_of(ms)),
+        );
         deadlines.push(
             self.timers
                 .next_deadline()
@@ -239,6 +261,10 @@ impl EventLoop {
                 } else {
                     self.wire_counters.decode_errors += 1;
                 }
+                self.control.extra_counters = vec![
+                    ("auth_failures".into(), self.wire_counters.auth_failures),
+                    ("undecodable".into(), self.wire_counters.decode_errors),
+                ];
                 let now = self.clock.now().mono_ms;
                 let due = self
                     .last_bad_log_ms
@@ -292,6 +318,29 @@ impl EventLoop {
         std::process::Command::new(program).args(rest).exec()
     }
 
+    fn control_deadline(&mut self) {
+        let now_ms = self.clock.now().mono_ms;
+        if self.control.next_deadline().is_some_and(|d| d <= now_ms) {
+            let outs = self.control.sweep(self.poll.registry(), now_ms);
+            self.control_outs(outs);
+        }
+    }
+
+    /// Logs the admin surface's lines and sends its cluster messages.
+    fn control_outs(&mut self, outs: Vec<ControlOut>) {
+        for out in outs {
+            match out {
+                ControlOut::Log(level, text) => self.logger.log(level, &text),
+                ControlOut::Send(msg) => {
+                    if self.restart_at.is_none() {
+                        let actions = self.core.send_cluster_msg(self.clock.now(), msg);
+                        self.perform(actions);
+                    }
+                }
+            }
+        }
+    }
+
     fn runner_deadline(&mut self) {
         let now = Instant::now();
         if self.runner.next_deadline().is_some_and(|d| d <= now) {
@@ -343,11 +392,24 @@ impl EventLoop {
                     self.timers.cancel(&key);
                 }
                 Action::Log { level, text } => self.logger.log(level, &text),
-                Action::Exit { code } => self.exit_code = Some(code),
-                Action::CommUp
-                | Action::NodeStatus { .. }
-                | Action::LinkStatus { .. }
-                | Action::NodeUuid { .. } => {}
+                Action::Exit { code } => {
+                    self.control.close(self.poll.registry());
+                    self.exit_code = Some(code);
+                }
+                Action::CommUp => {
+                    let outs = self.control.open_api(self.poll.registry());
+                    self.control_outs(outs);
+                }
+                Action::Deliver(msg) => {
+                    let now_ms = self.clock.now().mono_ms;
+                    let local = self.core.local_node().to_string();
+                    let outs = self
+                        .control
+                        .deliver(self.poll.registry(), &local, &msg, now_ms);
+                    self.control_outs(outs);
+                }
+                Action::NodeStatus { .. } | Action::LinkStatus { .. } | Action::NodeUuid { .. } => {
+                }
                 Action::RunJob { id, job } => {
                     self.runner.submit(id, job);
                     self.runner_events();

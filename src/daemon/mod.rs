@@ -5,9 +5,11 @@
 pub mod admin;
 pub mod cli;
 pub mod clock;
+pub mod control_io;
 pub mod event_loop;
 pub mod pidfile;
 pub mod process;
 pub mod startup;
 pub mod statefiles;
 pub mod timers;
+pub mod upper;

@@ -9,7 +9,9 @@ use crate::core::resources::{ResourceManager, ResourceOptions};
 use crate::core::{Core, CoreParams, Level};
 use crate::daemon::cli::Cli;
 use crate::daemon::clock::Clock;
+use crate::daemon::control_io::ControlIo;
 use crate::daemon::event_loop::{EventLoop, Reloader};
+use crate::daemon::upper::DaemonUpper;
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
 use crate::media::{self, OpenOptions};
@@ -177,8 +179,26 @@ pub fn run(cli: &Cli) -> i32 {
             ..ResourceOptions::default()
         },
     );
-    let _resource_view = resources.view();
-    let core = Core::with_upper(params, Box::new(read_loadavg), Box::new(resources));
+    let (control, notes) = ControlIo::new(
+        cli.state_dir.join("fifo"),
+        cli.hb_run_dir().join("register"),
+        hacf.clone(),
+        resources.view(),
+        loaded
+            .groups
+            .iter()
+            .map(|g| (g.key.clone(), g.node.clone()))
+            .collect(),
+        !cli.no_resources,
+    );
+    for (level, text) in notes {
+        logger.log(level, &text);
+    }
+    let core = Core::with_upper(
+        params,
+        Box::new(read_loadavg),
+        Box::new(DaemonUpper { resources }),
+    );
     let runner = match resource_runner(cli, &loaded, &mut logger) {
         Ok(r) => r,
         Err(code) => return code,
@@ -188,6 +208,7 @@ pub fn run(cli: &Cli) -> i32 {
         media,
         core,
         runner,
+        control,
         loaded.keys.clone(),
         hacf.msgfmt,
         clock,
