@@ -1,8 +1,9 @@
 #!/bin/bash
 # demo/two-node.sh - two-node failover demo in a private network-namespace lab.
 #
-# Starts nodes alpha (host 1) and bravo (host 2) with tests/data/lab/bcast
-# (bcast, keepalive 500ms, deadtime 3, resource group "labsvc" homed on alpha),
+# Starts nodes alpha (host 1) and bravo (host 2) with tests/data/lab/rsc-on
+# (bcast, keepalive 500ms, deadtime 3, auto_failback on, resource group
+# "IPaddr2::198.18.0.100/24/eth0 labsvc" homed on alpha),
 # shows their status, kills the node that owns the resource with SIGKILL (a
 # crash), watches the survivor take over, restarts the crashed node and watches
 # the resource fail back (auto_failback on). Tears everything down on exit.
@@ -15,7 +16,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAB="$ROOT/tests/harness/lab.sh"
-CONF="$ROOT/tests/data/lab/bcast"
+CONF="$ROOT/tests/data/lab/rsc-on"
 IMPL=${IMPL:-ours}
 bash "$ROOT/tests/harness/install-deps.sh" >/dev/null
 export LAB_PREFIX=demo2-$$-
@@ -62,13 +63,17 @@ cl() { # HOSTNUM ARGS...: cl_status inside a host; "?" when it says nothing
 	echo "${out:-?}"
 }
 
+vip() { # HOSTNUM: "up" when the group's address is on the host's eth0
+	"$LAB" exec "h$1" ip -o -4 addr show dev eth0 2>/dev/null | grep -q ' 198\.18\.0\.100/' && echo up || echo down
+}
+
 status() {
 	local h
 	for h in 1 2; do
-		printf '  h%s (%s): heartbeat %s; alpha=%s bravo=%s; resources=%s; labsvc=%s\n' "$h" "${NODES[$h - 1]}" \
+		printf '  h%s (%s): heartbeat %s; alpha=%s bravo=%s; resources=%s; labsvc=%s; 198.18.0.100=%s\n' "$h" "${NODES[$h - 1]}" \
 			"$("$LAB" exec "h$h" "$CL" hbstatus >/dev/null 2>&1 && echo running || echo stopped)" \
 			"$(cl "$h" nodestatus alpha)" "$(cl "$h" nodestatus bravo)" "$(cl "$h" rscstatus)" \
-			"$( [ "$(owner)" = "$h" ] && echo running || echo stopped)"
+			"$( [ "$(owner)" = "$h" ] && echo running || echo stopped)" "$(vip "$h")"
 	done
 }
 
@@ -102,6 +107,9 @@ wait_until 40 owned_by 1 || { echo "alpha did not acquire labsvc"; status; exit 
 echo "alpha owns labsvc after $(since "$t") s"
 status
 
+# For 5 s after its start a node advertises deadtime + 2 s (as Heartbeat
+# does); crash alpha after that window so the failover shows plain deadtime.
+sleep "$(awk -v a="$t" -v b="$(now)" 'BEGIN { d = 6 - (b - a); print (d > 0 ? d : 0) }')"
 say "crash: SIGKILL every process of alpha (host h1)"
 t=$(now)
 "$LAB" kill h1 --crash

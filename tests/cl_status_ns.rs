@@ -9,7 +9,7 @@ mod control_common;
 use std::time::Duration;
 
 use common::lab::{data_dir, require_real_heartbeat, wait_for, Lab};
-use control_common::{normalize_err, recorded_cases, Run};
+use control_common::{normalize_err, recorded, recorded_cases, Run};
 
 /// Runs every recorded case with the real and our cl_status on host 1, in
 /// one shell inside the host (one lab exec per binary and case would take
@@ -138,5 +138,45 @@ fn our_cl_status_matches_the_real_one_on_a_real_node() {
         "alpha did not take over"
     );
     let diffs = differences(&lab);
+    assert!(diffs.is_empty(), "peer dead:\n{}", diffs.join("\n"));
+}
+
+/// The cases where the REAL cl_status, run against OUR daemon on host 1,
+/// prints something else than it printed against a real Heartbeat in the
+/// same cluster state (fixtures recorded in tests/data/control/real).
+fn differences_from_fixtures(lab: &Lab, state: &str) -> Vec<String> {
+    run_all(lab, &[("real", "cl_status")]);
+    recorded_cases()
+        .into_iter()
+        .filter_map(|(name, _)| {
+            let (want, got) = (recorded(state, &name), result(lab, &name, "real"));
+            (want != got).then(|| format!("{name}:\n  recorded {want:?}\n  ours     {got:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_real_cl_status_against_our_daemon_prints_the_recorded_output() {
+    if !require_real_heartbeat() {
+        return;
+    }
+    let lab = Lab::new("clst-ours", 2);
+    let conf = data_dir().join("bcast");
+    lab.run_ours(1, "alpha", &conf, &["-f"]);
+    lab.run_ours(2, "bravo", &conf, &["-f"]);
+    assert!(
+        wait_for(|| settled(&lab, "active", "local"), Duration::from_secs(60)),
+        "our cluster did not settle: {}",
+        lab.log_of(1)
+    );
+    let diffs = differences_from_fixtures(&lab, "both-active");
+    assert!(diffs.is_empty(), "both active:\n{}", diffs.join("\n"));
+
+    lab.kill(2);
+    assert!(
+        wait_for(|| settled(&lab, "dead", "all"), Duration::from_secs(30)),
+        "alpha did not take over"
+    );
+    let diffs = differences_from_fixtures(&lab, "peer-dead");
     assert!(diffs.is_empty(), "peer dead:\n{}", diffs.join("\n"));
 }

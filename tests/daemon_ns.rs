@@ -71,3 +71,53 @@ fn two_of_ours_reach_active_and_detect_death_on_every_medium() {
     }
     for_each_medium(ours_pair_then_kill);
 }
+
+/// A custom message type written into one node's FIFO (as `ha_clustermsg`
+/// does) reaches the other node and runs its `/etc/ha.d/rc.d/<type>` with
+/// the message fields in `HA_*` variables, as Heartbeat's `harc` did.
+#[test]
+fn custom_message_types_run_their_rc_d_script() {
+    if !require_lab() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let lab = common::lab::Lab::new("dns-rcd", 2);
+    let conf = data_dir().join("bcast");
+    let script = lab.file(2, "/etc/ha.d/rc.d/labnote");
+    std::fs::create_dir_all(script.parent().expect("rc.d")).expect("mkdir rc.d");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"$1 from=$HA_src note=$HA_note\" >> /var/log/labnote.out\n",
+    )
+    .expect("write script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    lab.run_ours(1, "alpha", &conf, &["-f"]);
+    lab.run_ours(2, "bravo", &conf, &["-f"]);
+    for host in [1, 2] {
+        expect_log(
+            &lab,
+            host,
+            "Comm_now_up(): updating status to active",
+            Duration::from_secs(20),
+        );
+    }
+    let out = lab.exec(
+        1,
+        &[
+            "sh",
+            "-c",
+            "printf '>>>\\nt=labnote\\nnote=hello world\\n<<<\\n' > /var/lib/heartbeat/fifo",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let result = lab.file(2, "/var/log/labnote.out");
+    assert!(
+        common::lab::wait_for(|| result.exists(), Duration::from_secs(10)),
+        "rc.d/labnote did not run on bravo:\n{}",
+        lab.log_of(2)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&result).expect("read"),
+        "labnote from=alpha note=hello world\n"
+    );
+}

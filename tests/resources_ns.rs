@@ -97,14 +97,16 @@ impl Pair {
         }
     }
 
-    /// `hb_standby` / `hb_takeover` as the node's own package provides them.
+    /// `hb_standby` / `hb_takeover`: a real node uses its package's scripts;
+    /// on our node, our tools in pairs of ours, and in mixed pairs Debian's
+    /// `hb_standby` (through our FIFO) with our `hb_takeover`.
     fn tool(&self, host: usize, tool: &str) {
-        let path = match self.impls[host - 1] {
-            Impl::Ours => match tool {
-                "hb_standby" => env!("CARGO_BIN_EXE_hb_standby").to_string(),
-                _ => env!("CARGO_BIN_EXE_hb_takeover").to_string(),
-            },
-            Impl::Real => format!("/usr/share/heartbeat/{tool}"),
+        let mixed = self.impls[0] != self.impls[1];
+        let path = match (self.impls[host - 1], tool) {
+            (Impl::Real, _) => format!("/usr/share/heartbeat/{tool}"),
+            (Impl::Ours, "hb_standby") if mixed => "/usr/share/heartbeat/hb_standby".to_string(),
+            (Impl::Ours, "hb_standby") => env!("CARGO_BIN_EXE_hb_standby").to_string(),
+            (Impl::Ours, _) => env!("CARGO_BIN_EXE_hb_takeover").to_string(),
         };
         let out = self.lab.exec(host, &[&path]);
         assert!(out.status.success(), "{self:?}: {tool} on h{host}: {out:?}");

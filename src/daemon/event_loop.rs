@@ -12,6 +12,7 @@ use crate::config::model::MsgFmt;
 use crate::core::{Action, Command, Core, Input, Level};
 use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
+use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -51,6 +52,7 @@ pub struct EventLoop {
     core: Core,
     runner: Runner,
     control: ControlIo,
+    event_scripts: EventScripts,
     keys: Keyring,
     msgfmt: MsgFmt,
     timers: TimerQueue,
@@ -74,6 +76,7 @@ impl EventLoop {
         core: Core,
         mut runner: Runner,
         mut control: ControlIo,
+        event_scripts: EventScripts,
         keys: Keyring,
         msgfmt: MsgFmt,
         clock: Clock,
@@ -99,6 +102,7 @@ impl EventLoop {
             core,
             runner,
             control,
+            event_scripts,
             keys,
             msgfmt,
             timers: TimerQueue::new(),
@@ -162,6 +166,9 @@ impl EventLoop {
             self.fire_timers();
             self.runner_deadline();
             self.control_deadline();
+            for (level, text) in self.event_scripts.reap() {
+                self.logger.log(level, &text);
+            }
             self.flush_due_media();
         }
         Ok(self.exit_code.unwrap_or(0))
@@ -401,6 +408,10 @@ impl EventLoop {
                     self.control_outs(outs);
                 }
                 Action::Deliver(msg) => {
+                    let status = self.core.local_status().to_string();
+                    if let Some((level, text)) = self.event_scripts.run(&msg, &status) {
+                        self.logger.log(level, &text);
+                    }
                     let now_ms = self.clock.now().mono_ms;
                     let local = self.core.local_node().to_string();
                     let outs = self

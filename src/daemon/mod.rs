@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod control_io;
 pub mod event_loop;
+pub mod event_scripts;
 pub mod pidfile;
 pub mod process;
 pub mod startup;

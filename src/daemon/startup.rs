@@ -11,6 +11,7 @@ use crate::daemon::cli::Cli;
 use crate::daemon::clock::Clock;
 use crate::daemon::control_io::ControlIo;
 use crate::daemon::event_loop::{EventLoop, Reloader};
+use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::upper::DaemonUpper;
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
@@ -194,21 +195,26 @@ pub fn run(cli: &Cli) -> i32 {
     for (level, text) in notes {
         logger.log(level, &text);
     }
-    let core = Core::with_upper(
-        params,
-        Box::new(read_loadavg),
-        Box::new(DaemonUpper { resources }),
-    );
-    let runner = match resource_runner(cli, &loaded, &mut logger) {
+    let (runner, script_env) = match resource_runner(cli, &loaded, &mut logger) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
+    let core = Core::with_upper(
+        params,
+        Box::new(read_loadavg),
+        Box::new(DaemonUpper {
+            resources,
+            event_types: event_scripts.types().clone(),
+        }),
+    );
     let reloader = AuthkeysReloader::new(cli.conf_dir.join("authkeys"));
     let mut event_loop = match EventLoop::new(
         media,
         core,
         runner,
         control,
+        event_scripts,
         loaded.keys.clone(),
         hacf.msgfmt,
         clock,
@@ -238,7 +244,7 @@ fn resource_runner(
     cli: &Cli,
     loaded: &config::LoadedConfig,
     logger: &mut Logger,
-) -> Result<Runner, i32> {
+) -> Result<(Runner, Vec<(String, String)>), i32> {
     let (mut cfg, notes) = RunnerConfig::from_hacf(&loaded.hacf, &loaded.local_node);
     for note in notes {
         logger.log(Level::Warn, &note);
@@ -259,7 +265,8 @@ fn resource_runner(
         );
         return Err(EXIT_FAILURE);
     }
-    Ok(Runner::new(cfg, loaded.groups.clone()))
+    let env = cfg.env.vars();
+    Ok((Runner::new(cfg, loaded.groups.clone()), env))
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).

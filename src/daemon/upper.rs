@@ -1,5 +1,6 @@
 //! The layer stack above membership as the daemon runs it: the v1 resource
-//! manager, plus delivery of API-related cluster messages to local clients.
+//! manager, plus delivery of API-related cluster messages to local clients
+//! and of custom message types to their rc.d scripts.
 
 use crate::core::resources::ResourceManager;
 use crate::core::{Action, Input, UpperCtx, UpperLayer};
@@ -10,11 +11,16 @@ const API_TYPES: &[&str] = &["query-cstatus", "respond-cstatus", "hbapi-clstat"]
 
 pub struct DaemonUpper {
     pub resources: ResourceManager,
+    /// Message types with a script in rc.d (see `event_scripts`).
+    pub event_types: std::collections::BTreeSet<String>,
 }
 
 impl UpperLayer for DaemonUpper {
     fn on_message(&mut self, ctx: &mut UpperCtx, from: &str, msg: &Message) {
-        if msg.msg_type().is_some_and(|t| API_TYPES.contains(&t)) {
+        if msg
+            .msg_type()
+            .is_some_and(|t| API_TYPES.contains(&t) || self.event_types.contains(t))
+        {
             ctx.push(Action::Deliver(msg.clone()));
         }
         self.resources.on_message(ctx, from, msg);
