@@ -108,6 +108,22 @@ impl Pair {
             (Impl::Ours, "hb_standby") => env!("CARGO_BIN_EXE_hb_standby").to_string(),
             (Impl::Ours, _) => env!("CARGO_BIN_EXE_hb_takeover").to_string(),
         };
+        // Heartbeat refuses standby while either side is "in flux": wait
+        // until both report a settled holding (not `transition`).
+        let settled = || {
+            [1, 2].iter().all(|&h| {
+                !matches!(
+                    self.lab
+                        .exec_stdout(h, &["cl_status", "rscstatus"])
+                        .as_str(),
+                    "transition" | ""
+                )
+            })
+        };
+        assert!(
+            wait_for(settled, Duration::from_secs(30)),
+            "{self:?}: resources never settled before {tool}"
+        );
         let out = self.lab.exec(host, &[&path]);
         assert!(out.status.success(), "{self:?}: {tool} on h{host}: {out:?}");
     }

@@ -262,8 +262,9 @@ impl ResourceManager {
             self.publish();
             return;
         }
-        if self.comm_up {
-            for child in std::mem::take(&mut self.children) {
+        if self.comm_up && !self.awaiting_peer_status(ctx) {
+            for mut child in std::mem::take(&mut self.children) {
+                child.ask = !self.nice && self.active_count(ctx) >= 2;
                 self.run_req_ours_child(ctx, child);
             }
         }
@@ -305,6 +306,18 @@ impl ResourceManager {
             .filter(|p| ctx.node_status(p) == Some("active"))
             .count();
         peers + 1
+    }
+
+    /// Legacy mode decides between self-grant and `ip-request` by who is
+    /// `active`. Our comm-up can come before a live peer's first status is
+    /// known (its node status still `init`); deciding then would self-grant
+    /// a group the running peer holds, so wait for that status.
+    fn awaiting_peer_status(&self, ctx: &UpperCtx) -> bool {
+        !self.nice
+            && self
+                .peers
+                .iter()
+                .any(|p| ctx.node_status(p) == Some("init"))
     }
 
     fn dead_count(&self, ctx: &UpperCtx) -> usize {

@@ -214,6 +214,7 @@ impl ResourceManager {
             }
             self.holds = self.holds.with(Holdings::LOCAL);
         }
+        // Decided again when the child runs (see `settle`).
         let ask = !self.nice && self.active_count(ctx) >= 2;
         self.children.push(ReqOurs {
             ask,

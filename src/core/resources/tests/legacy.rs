@@ -120,10 +120,27 @@ fn owner_releases_a_requested_group_and_grants_it() {
 }
 
 /// Both start at once: the peer is not `active` yet at our comm-up, so we
-/// self-grant like Heartbeat (fewer than 2 nodes active).
+/// self-grant like Heartbeat (fewer than 2 nodes active) — but only once
+/// its first status (`up`, not `active`) is known.
 #[test]
 fn simultaneous_start_self_grants_when_the_peer_is_not_active_yet() {
-    let mut n = Node::up_with_peer("alpha", &two_groups(), AutoFailback::Legacy, opts(true));
+    let mut n = Node::new("alpha", &two_groups(), AutoFailback::Legacy, opts(true));
+    n.start();
+    n.advance(100);
+    let init = n.peer.status("init", 5000);
+    n.deliver(init);
+    n.peer_sends(&[
+        ("dest", "alpha"),
+        ("t", "repnodes"),
+        ("nodelist", "alpha bravo "),
+        ("delnodelist", " "),
+    ]);
+    assert!(n.sim.core.comm_up());
+    // comm is up, but the peer's node status is still `init`: wait.
+    assert!(n.sent().is_empty());
+    let up = n.peer.status("up", 5000);
+    n.deliver(up);
+    n.peer_alive = true;
     assert_eq!(
         n.sent(),
         [format!(
@@ -131,6 +148,27 @@ fn simultaneous_start_self_grants_when_the_peer_is_not_active_yet() {
         )]
     );
     assert_eq!(n.finish_job(JobOutcome::Ok), take(&[ALPHA_KEY]));
+}
+
+/// Regression (namespace test, legacy rejoin): our comm-up came before the
+/// running peer's first status, we self-granted and the group ran on both
+/// nodes. Now the decision waits for that status, which says `active`.
+#[test]
+fn rejoin_asks_the_running_peer_once_its_status_is_known() {
+    let mut n = Node::new("alpha", &two_groups(), AutoFailback::Legacy, opts(true));
+    n.start();
+    n.advance(100);
+    n.peer_sends(&[
+        ("dest", "alpha"),
+        ("t", "repnodes"),
+        ("nodelist", "alpha bravo "),
+        ("delnodelist", " "),
+    ]);
+    assert!(n.sent().iter().all(|m| !m.contains("ip-request")));
+    let active = n.peer.status("active", 3000);
+    n.deliver(active);
+    n.peer_alive = true;
+    assert_eq!(n.sent(), [format!("t=ip-request ipaddr={ALPHA_KEY}")]);
 }
 
 /// Legacy shutdone: immediate takeover, no fencing at death.
