@@ -231,3 +231,51 @@ fn mixed_pairs_with_a_real_heartbeat_in_every_auto_failback_mode() {
         ("off", Impl::Real, Impl::Ours),
     ]);
 }
+
+/// A lone node takes both groups at initdead: one start fails (CRIT, the
+/// group is given up), and at SIGTERM a stop fails while the resource still
+/// runs: the configured self-fence command runs (here: it touches a file)
+/// and the daemon stops heartbeating at once, without a `shutdone`.
+#[test]
+fn failing_start_and_failing_stop_on_a_lone_node() {
+    if !common::lab::require_lab() {
+        return;
+    }
+    let lab = Lab::new("rsc-fail", 1);
+    let conf = data_dir().join("rsc-fail");
+    let pid = lab.run_ours(1, "alpha", &conf, &["-f"]);
+    let log = || ha_log(&lab, 1);
+    assert!(
+        wait_for(
+            || log().contains("Giving up resources due to failure of badstart"),
+            Duration::from_secs(20)
+        ),
+        "no CRIT for the failed start:\n{}",
+        log()
+    );
+    assert!(
+        wait_for(
+            || lab.file(1, "/run/badstop/state").exists(),
+            Duration::from_secs(10)
+        ),
+        "badstop never started:\n{}",
+        log()
+    );
+    lab.kill_pid(pid, libc::SIGTERM);
+    assert!(
+        wait_for(|| !pid_alive(pid), Duration::from_secs(30)),
+        "the daemon did not stop after the failed stop:\n{}",
+        log()
+    );
+    assert!(
+        log().contains("Resource STOP failure. Reboot required!"),
+        "{}",
+        log()
+    );
+    assert!(
+        lab.file(1, "/var/log/fenced").exists(),
+        "self-fence did not run:\n{}",
+        log()
+    );
+    assert!(!log().contains("Heartbeat shutdown complete"), "{}", log());
+}

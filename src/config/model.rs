@@ -153,6 +153,9 @@ pub struct HaCf {
     pub memreserve_kib: u64,
     pub watchdog: Option<PathBuf>,
     pub respawn: Vec<ClientLine>,
+    /// `selffence CMD ARGS…` (our extension): `None` = Heartbeat's
+    /// `reboot -nf`; an empty list = run nothing.
+    pub self_fence: Option<Vec<String>>,
     pub apiauth: Vec<ApiAuth>,
     /// `env NAME=VALUE` (exported to children as `HA_NAME`).
     pub env: Vec<(String, String)>,
@@ -228,6 +231,7 @@ impl Default for HaCf {
             memreserve_kib: 6500,
             watchdog: None,
             respawn: Vec::new(),
+            self_fence: None,
             apiauth: Vec::new(),
             env: Vec::new(),
             stonith: Vec::new(),

@@ -250,6 +250,9 @@ fn resource_runner(
         logger.log(Level::Warn, &note);
     }
     cfg.resource_dir = cli.conf_dir.join("resource.d");
+    if let Some(cmd) = &loaded.hacf.self_fence {
+        cfg.self_fence = (!cmd.is_empty()).then(|| cmd.clone());
+    }
     cfg.env.ha_dir = format!("{}/", cli.conf_dir.display());
     let rsctmp = cli.hb_run_dir().join("rsctmp");
     cfg.env.rsctmp = rsctmp.display().to_string();

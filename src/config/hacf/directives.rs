@@ -78,6 +78,8 @@ static TABLE: &[Entry] = &[
     ("apiauth", Kind::WholeLine(wholeline::apiauth), false),
     ("respawn", Kind::WholeLine(wholeline::respawn), false),
     ("failfast", Kind::WholeLine(wholeline::failfast), false),
+    // Our extension: what to run when a resource cannot be stopped.
+    ("selffence", Kind::WholeLine(wholeline::selffence), false),
     // Communication plugins (HBcomm).
     ("bcast", Kind::PerValue(media::bcast), false),
     ("serial", Kind::PerValue(media::serial), false),

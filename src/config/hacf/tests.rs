@@ -585,3 +585,22 @@ fn too_many_media() {
     assert_eq!(m.len(), 1);
     assert!(m[0].contains("too many media"));
 }
+
+#[test]
+fn selffence_extension() {
+    assert_eq!(clean("").self_fence, None);
+    assert_eq!(
+        clean("selffence /usr/local/sbin/fence-me now\n").self_fence,
+        Some(vec![
+            "/usr/local/sbin/fence-me".to_string(),
+            "now".to_string()
+        ])
+    );
+    assert_eq!(clean("selffence none\n").self_fence, Some(Vec::new()));
+    let d = diags("selffence reboot\n");
+    assert!(
+        d.iter()
+            .any(|m| m.contains("selffence command [reboot] is not a full pathname")),
+        "{d:?}"
+    );
+}

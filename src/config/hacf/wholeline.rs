@@ -100,6 +100,27 @@ pub(super) fn failfast(b: &mut Builder, line: &str) {
     client_child(b, line, true);
 }
 
+/// `selffence /abs/command [ARGS…]` (our extension): run when a resource
+/// cannot be stopped; Heartbeat hard-wires `reboot -nf`. `selffence none`
+/// runs nothing (the daemon still stops heartbeating).
+pub(super) fn selffence(b: &mut Builder, line: &str) {
+    let words: Vec<String> = line
+        .split(|c: char| super::is_in(c, crate::config::values::WHITESPACE))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    let fix = "write selffence /absolute/path/to/program [ARGS…] (or: selffence none)";
+    match words.first().map(String::as_str) {
+        None => b.error("selffence without a command", fix),
+        Some("none") if words.len() == 1 => b.cf.self_fence = Some(Vec::new()),
+        Some(cmd) if cmd.starts_with('/') => b.cf.self_fence = Some(words),
+        Some(cmd) => b.error(
+            format!("selffence command [{cmd}] is not a full pathname"),
+            fix,
+        ),
+    }
+}
+
 /// `respawn|failfast USER /abs/command [ARGS…]`. Whether USER exists and
 /// the command is executable is checked when the files are loaded.
 fn client_child(b: &mut Builder, line: &str, failfast: bool) {
