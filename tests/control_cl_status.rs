@@ -132,7 +132,7 @@ fn json_and_prometheus_from_our_server() {
         "\"pid\": 4242",
         "\"uptime_seconds\": 99",
         "\"resources_held\": \"local\"",
-        "{\"name\": \"bravo\", \"type\": \"normal\", \"status\": \"active\", \"weight\": 100, \"site\": \"\", \"links\": [{\"name\": \"eth0\", \"status\": \"up\"}]}",
+        "{\"name\": \"bravo\", \"type\": \"normal\", \"status\": \"active\", \"weight\": 100, \"site\": \"\", \"links\": [{\"name\": \"eth0\", \"status\": \"up\", \"last_heard_ms\": null}]}",
         "{\"key\": \"labsvc\", \"node\": \"alpha\", \"state\": \"running\"}",
         "\"sent\": 17",
     ] {

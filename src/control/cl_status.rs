@@ -770,6 +770,7 @@ fn snapshot(env: &mut Env<'_>, s: &mut Session) -> Option<ClusterView> {
             node.links.push(LinkView {
                 name: link.name,
                 status,
+                last_heard_ms: None,
             });
         }
         view.nodes.push(node);

@@ -23,6 +23,8 @@ pub struct ViewContext {
     pub groups: Vec<GroupView>,
     /// Counters kept outside the core (undecodable packets, API clients...).
     pub extra_counters: Vec<(String, u64)>,
+    /// The core's monotonic clock now (`Now::mono_ms`), for last-heard ages.
+    pub now_ms: u64,
 }
 
 /// The core's counters by name.
@@ -48,6 +50,7 @@ pub fn core_counters(c: &Counters) -> Vec<(String, u64)> {
         ("rexmit_requests_sent", c.rexmit_requests_sent),
         ("retransmitted", c.retransmitted),
         ("naks_sent", c.naks_sent),
+        ("late_heartbeats", c.late_heartbeats),
         ("acks_sent", c.acks_sent),
         ("sent", c.sent),
     ]
@@ -76,12 +79,14 @@ pub fn view_from_core(core: &Core, ctx: &ViewContext) -> ClusterView {
         let mut nv = NodeView::normal(node.name(), node.status());
         nv.uuid = node.uuid();
         for (i, name) in links.iter().enumerate() {
+            let heard = node.links().get(i).and_then(|l| l.last_heard_ms());
             nv.links.push(LinkView {
                 name: name.clone(),
                 status: core
                     .link_status(node.name(), i)
                     .unwrap_or("dead")
                     .to_string(),
+                last_heard_ms: heard.map(|at| ctx.now_ms.saturating_sub(at)),
             });
         }
         view.nodes.push(nv);
@@ -123,15 +128,63 @@ mod tests {
             vec![
                 LinkView {
                     name: "eth0".into(),
-                    status: "dead".into()
+                    status: "dead".into(),
+                    last_heard_ms: None,
                 },
                 LinkView {
                     name: "/dev/ttyS0".into(),
-                    status: "dead".into()
+                    status: "dead".into(),
+                    last_heard_ms: None,
                 }
             ]
         );
         assert_eq!(view.pid, Some(9));
         assert!(view.counters.iter().any(|(n, v)| n == "sent" && *v == 0));
+        assert!(view
+            .counters
+            .iter()
+            .any(|(n, v)| n == "late_heartbeats" && *v == 0));
+    }
+
+    #[test]
+    fn link_ages_come_from_the_last_packet_heard() {
+        use crate::core::{Input, Now};
+        use crate::wire::Message;
+        let mut core = Core::new(
+            CoreParams {
+                local_node: "alpha".into(),
+                nodes: vec!["alpha".into(), "bravo".into()],
+                link_names: vec!["eth0".into(), "eth1".into()],
+                generation: 1,
+                ..CoreParams::default()
+            },
+            Box::new(String::new),
+        );
+        let now = |mono_ms| Now {
+            mono_ms,
+            wall_secs: 1_700_000_000,
+        };
+        core.start(now(0));
+        let mut msg = Message::new();
+        for (k, v) in [
+            ("t", "status"),
+            ("st", "up"),
+            ("src", "bravo"),
+            ("seq", "1"),
+            ("hg", "1"),
+            ("ts", "6553f100"),
+            ("protocol", "1"),
+        ] {
+            msg.push_str(k, v);
+        }
+        core.handle(now(1000), Input::Packet { link: 1, msg });
+        let ctx = ViewContext {
+            now_ms: 1250,
+            ..ViewContext::default()
+        };
+        let view = view_from_core(&core, &ctx);
+        let bravo = view.node("bravo").expect("bravo");
+        let ages: Vec<Option<u64>> = bravo.links.iter().map(|l| l.last_heard_ms).collect();
+        assert_eq!(ages, vec![None, Some(250)]);
     }
 }

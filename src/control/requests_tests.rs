@@ -17,10 +17,12 @@ fn view() -> ClusterView {
         n.links.push(LinkView {
             name: "eth0".into(),
             status: if st == "active" { "up" } else { "dead" }.into(),
+            last_heard_ms: None,
         });
         n.links.push(LinkView {
             name: "eth1".into(),
             status: "up".into(),
+            last_heard_ms: None,
         });
         n.uuid = Some([name.as_bytes()[0]; 16]);
         v.nodes.push(n);
@@ -30,6 +32,7 @@ fn view() -> ClusterView {
     ping.links.push(LinkView {
         name: "10.0.0.1".into(),
         status: "up".into(),
+        last_heard_ms: None,
     });
     v.nodes.push(ping);
     v

@@ -1,7 +1,8 @@
 //! Our `x-status` API request: the whole [`ClusterView`] in one reply as
 //! flat indexed fields (`node.0=alpha`, `node.0.link.0=eth0`, ...), decoded
 //! again by `cl_status --json` / `--prometheus`. A real Heartbeat answers
-//! `x-status` with `result=badreq`.
+//! `x-status` with `result=badreq`. The `--json` document's schema is
+//! `docs/cl_status-json.schema.json`.
 
 use super::view::{ClusterView, GroupView, LinkView, NodeType, NodeView};
 use crate::wire::Message;
@@ -31,6 +32,9 @@ pub fn add_view_fields(resp: &mut Message, view: &ClusterView) {
         for (j, l) in n.links.iter().enumerate() {
             resp.push_str(&format!("{p}.link.{j}"), &l.name);
             resp.push_str(&format!("{p}.link.{j}.st"), &l.status);
+            if let Some(age) = l.last_heard_ms {
+                resp.push_str(&format!("{p}.link.{j}.heard"), &age.to_string());
+            }
         }
     }
     resp.push_str("groups", &view.groups.len().to_string());
@@ -105,6 +109,7 @@ pub fn view_from_fields(msg: &Message) -> Result<ClusterView, String> {
             node.links.push(LinkView {
                 name: r.text(&format!("{p}.link.{j}"))?,
                 status: r.text(&format!("{p}.link.{j}.st"))?,
+                last_heard_ms: r.optional(&format!("{p}.link.{j}.heard"))?,
             });
         }
         view.nodes.push(node);
@@ -148,6 +153,8 @@ fn json_string(s: &str) -> String {
 }
 
 /// The view as a JSON document (`cl_status --json`), one trailing newline.
+/// Its shape is documented (and tested against real output) in
+/// `docs/cl_status-json.schema.json`; keep the two in step.
 pub fn render_json(view: &ClusterView) -> String {
     let nodes: Vec<String> = view
         .nodes
@@ -158,9 +165,10 @@ pub fn render_json(view: &ClusterView) -> String {
                 .iter()
                 .map(|l| {
                     format!(
-                        "{{\"name\": {}, \"status\": {}}}",
+                        "{{\"name\": {}, \"status\": {}, \"last_heard_ms\": {}}}",
                         json_string(&l.name),
-                        json_string(&l.status)
+                        json_string(&l.status),
+                        optional_number(l.last_heard_ms)
                     )
                 })
                 .collect();
@@ -324,6 +332,24 @@ pub fn render_prometheus(view: &ClusterView) -> String {
             .collect(),
     );
     family(
+        "link_last_heard_seconds",
+        "gauge",
+        "Seconds since a packet from the node was last heard on this link.",
+        view.nodes
+            .iter()
+            .flat_map(|n| {
+                n.links.iter().filter_map(move |l| {
+                    l.last_heard_ms.map(|age| {
+                        (
+                            format!("{{node={},link={}}}", label(&n.name), label(&l.name)),
+                            format!("{}", age as f64 / 1000.0),
+                        )
+                    })
+                })
+            })
+            .collect(),
+    );
+    family(
         "resources_held",
         "gauge",
         "Which resources this node holds (none, local, foreign, all, transition).",
@@ -382,12 +408,14 @@ mod tests {
         a.links.push(LinkView {
             name: "eth0".into(),
             status: "up".into(),
+            last_heard_ms: Some(250),
         });
         let mut b = NodeView::normal("bravo", "dead");
         b.site = "x\"y".into();
         b.links.push(LinkView {
             name: "eth0".into(),
             status: "dead".into(),
+            last_heard_ms: None,
         });
         view.nodes = vec![a, b];
         view.groups.push(GroupView {
@@ -425,6 +453,8 @@ mod tests {
         assert!(json.contains("\"site\": \"x\\\"y\""), "{json}");
         assert!(json.contains("\"resources_held\": \"local\""));
         assert!(json.contains("\"received\": 12"));
+        assert!(json.contains("{\"name\": \"eth0\", \"status\": \"up\", \"last_heard_ms\": 250}"));
+        assert!(json.contains("\"status\": \"dead\", \"last_heard_ms\": null}"));
         assert!(json.ends_with("}\n"));
         let empty = render_json(&ClusterView::new("a", "v"));
         assert!(empty.contains("\"nodes\": []"), "{empty}");
@@ -443,6 +473,7 @@ mod tests {
             "heartbeat_resources_held{held=\"local\"} 1",
             "heartbeat_received_total 12",
             "heartbeat_deadtime_seconds 3",
+            "heartbeat_link_last_heard_seconds{node=\"alpha\",link=\"eth0\"} 0.25",
             "# TYPE heartbeat_received_total counter",
         ] {
             assert!(

@@ -27,6 +27,9 @@ pub struct LinkView {
     pub name: String,
     /// `up` or `dead`.
     pub status: String,
+    /// Milliseconds since a packet from the node was last heard on this
+    /// link; `None` when never heard or unknown (a real Heartbeat).
+    pub last_heard_ms: Option<u64>,
 }
 
 /// One configured node.

@@ -48,6 +48,8 @@ pub struct Counters {
     pub naks_sent: u64,
     /// `NS_ackmsg` we sent (including those to ourselves).
     pub acks_sent: u64,
+    /// Heartbeats that came later than `warntime` (the "Late heartbeat" log).
+    pub late_heartbeats: u64,
     /// Messages we transmitted (first transmissions, not retransmissions).
     pub sent: u64,
 }

@@ -202,6 +202,7 @@ impl Core {
         if let Some(last) = self.nodes[idx].last_status_rx_ms {
             let interval = now.mono_ms.saturating_sub(last);
             if interval > self.p.deadtime_ms {
+                self.counters.late_heartbeats += 1;
                 let text =
                     format!("Late heartbeat: Node {node}: interval {interval} ms (> deadtime)");
                 log(out, Level::Crit, text);
@@ -209,6 +210,7 @@ impl Core {
                     self.mark_node_dead(now, idx, out);
                 }
             } else if interval > self.p.warntime_ms {
+                self.counters.late_heartbeats += 1;
                 let text = format!("Late heartbeat: Node {node}: interval {interval} ms");
                 log(out, Level::Warn, text);
             }

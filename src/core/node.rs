@@ -26,6 +26,12 @@ impl LinkState {
     pub fn is_up(&self) -> bool {
         self.up
     }
+
+    /// Monotonic ms (the core's `Now::mono_ms`) of the last packet heard on
+    /// this link; `None` before the first one.
+    pub fn last_heard_ms(&self) -> Option<u64> {
+        self.last_rx_ms
+    }
 }
 
 /// One configured node (ourselves included).
@@ -90,6 +96,11 @@ impl NodeState {
     /// Links in local media order.
     pub fn links(&self) -> &[LinkState] {
         &self.links
+    }
+
+    /// Monotonic ms of the last status (heartbeat) received from the node.
+    pub fn last_status_ms(&self) -> Option<u64> {
+        self.last_status_rx_ms
     }
 
     /// The `dt` the node advertised, in ms.

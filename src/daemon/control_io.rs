@@ -141,7 +141,7 @@ impl ControlIo {
             out.extend(msgs.into_iter().map(ControlOut::Send));
             return out;
         }
-        let view = view_from_core(core, &self.view_context(debug_level));
+        let view = view_from_core(core, &self.view_context(debug_level, now_ms));
         match &mut self.api {
             Some(api) => outs(api.handle_event(registry, token, &view, now_ms)),
             None => Vec::new(),
@@ -191,7 +191,7 @@ impl ControlIo {
         }
     }
 
-    fn view_context(&self, debug_level: u32) -> ViewContext {
+    fn view_context(&self, debug_level: u32, now_ms: u64) -> ViewContext {
         let status = self.resources.status();
         let groups = status_groups(&self.resources, &self.groups);
         ViewContext {
@@ -206,6 +206,7 @@ impl ControlIo {
             uptime_secs: self.started.elapsed().as_secs(),
             groups,
             extra_counters: self.extra_counters.clone(),
+            now_ms,
         }
     }
 }

@@ -84,6 +84,7 @@ pub fn lab_view(state: &str) -> ClusterView {
         node.links.push(LinkView {
             name: "eth0".into(),
             status: if dead { "dead" } else { "up" }.into(),
+            last_heard_ms: None,
         });
         view.nodes.push(node);
     }

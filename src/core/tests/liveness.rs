@@ -110,6 +110,13 @@ fn late_heartbeats_are_reported_when_they_arrive() {
         "Late heartbeat: Node bravo: interval 2500 ms"
     ));
     assert_eq!(sim.core.node_status("bravo"), Some("active"));
+    assert_eq!(sim.core.counters().late_heartbeats, 1);
+    let bravo_state = sim.core.nodes().iter().find(|n| n.name() == "bravo");
+    assert_eq!(bravo_state.and_then(|n| n.last_status_ms()), Some(2600));
+    assert_eq!(
+        bravo_state.and_then(|n| n.links().first().and_then(|l| l.last_heard_ms())),
+        Some(2600)
+    );
 
     sim.timers.clear();
     sim.advance_to(6100);
@@ -128,6 +135,7 @@ fn late_heartbeats_are_reported_when_they_arrive() {
         .position(|t| t == "Status update for node bravo: status active")
         .unwrap();
     assert!(i_crit < i_dead && i_dead < i_up);
+    assert_eq!(sim.core.counters().late_heartbeats, 2);
     assert_eq!(sim.core.node_status("bravo"), Some("active"));
 }
 
