@@ -279,10 +279,10 @@ impl ApiServer {
             Ok(budget_left)
         });
         match result {
-            Err(reason) => self.drop_conn(registry, conn, &reason, actions),
+            Err(reason) => self.drop_conn(registry, conn, &reason, Level::Warn, actions),
             Ok(_) if conn.closing.is_some() && conn.out.is_empty() => {
                 let reason = conn.closing.clone().unwrap_or_default();
-                self.drop_conn(registry, conn, &reason, actions);
+                self.drop_conn(registry, conn, &reason, Level::Debug, actions);
             }
             Ok(budget_left) => {
                 update_stall(&mut conn, now_ms);
@@ -294,7 +294,13 @@ impl ApiServer {
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
-                        self.drop_conn(registry, conn, &format!("re-arm failed: {e}"), actions);
+                        self.drop_conn(
+                            registry,
+                            conn,
+                            &format!("re-arm failed: {e}"),
+                            Level::Warn,
+                            actions,
+                        );
                         return;
                     }
                 }
@@ -423,6 +429,8 @@ impl ApiServer {
         registry: &Registry,
         mut conn: Conn,
         reason: &str,
+        // Warn for misbehaving clients, debug for a normal close.
+        level: Level,
         actions: &mut Vec<ApiAction>,
     ) {
         // Best effort: the socket is closed when `conn` is dropped anyway.
@@ -434,7 +442,7 @@ impl ApiServer {
             .unwrap_or_else(|| format!("pid {}", conn.peer.pid));
         log(
             actions,
-            Level::Debug,
+            level,
             format!("API client {who} removed: {reason}"),
         );
         if let Some(client) = conn.client.as_ref().filter(|c| !c.casual) {
@@ -460,7 +468,7 @@ impl ApiServer {
                 .is_some_and(|d| d <= now_ms);
             if expired {
                 if let Some(conn) = self.conns.get_mut(slot).and_then(Option::take) {
-                    self.drop_conn(registry, conn, "stalled", &mut actions);
+                    self.drop_conn(registry, conn, "stalled", Level::Warn, &mut actions);
                 }
             }
         }
@@ -503,7 +511,7 @@ impl ApiServer {
                 flush(&mut conn)
             };
             match result {
-                Err(reason) => self.drop_conn(registry, conn, &reason, &mut actions),
+                Err(reason) => self.drop_conn(registry, conn, &reason, Level::Warn, &mut actions),
                 Ok(()) => {
                     update_stall(&mut conn, now_ms);
                     if let Some(entry) = self.conns.get_mut(slot) {

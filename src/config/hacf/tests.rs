@@ -537,6 +537,7 @@ fn every_directive_is_accepted() {
             "env" => "A=b",
             "stonith" => "baytech /etc/stonith.cfg",
             "stonith_host" => "* null alpha",
+            "selffence" => "/sbin/reboot -nf",
             "apiauth" => "myclient uid=root",
             "respawn" | "failfast" => "root /bin/true",
             "serial" => "/dev/ttyS0",
@@ -560,7 +561,7 @@ fn every_directive_is_accepted() {
         let errors: Vec<&String> = m.iter().filter(|l| l.starts_with("error")).collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
     }
-    assert_eq!(seen, 58);
+    assert_eq!(seen, 59);
 }
 
 #[test]
