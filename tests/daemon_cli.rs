@@ -132,6 +132,17 @@ fn status_and_stop_of_a_running_daemon() {
         running,
         format!("heartbeat OK [pid {pid} et al] is running on alpha [alpha]...\n")
     );
+    // -r validates the configuration and sends SIGHUP; nothing changed.
+    let out = lab.exec(1, &[hb, "-r"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        wait_for(
+            || lab.log_of(1).contains("Configuration unchanged."),
+            Duration::from_secs(10)
+        ),
+        "no reload seen:\n{}",
+        lab.log_of(1)
+    );
     // -k waits for the graceful shutdown (a lone node: after initdead).
     let out = lab.exec(1, &[hb, "-k"]);
     assert!(out.status.success(), "{out:?}");
