@@ -5,26 +5,20 @@
 //! recv: 0.0.0.0:port, SO_REUSEADDR, SO_BINDTODEVICE IF. The sender hears
 //! its own broadcasts (its own link shows up).
 
-use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::time::Instant;
 
-use mio::{Registry, Token};
 use nix::sys::socket::sockopt;
 
-use super::udp::{self, UdpRecv, UdpSend};
-use super::{netif, Drained, MediaErrorKind, Medium, MediumKind, WireFormat};
+use super::udp::{self, UdpSend};
+use super::udp_link::UdpLink;
+use super::{netif, MediaErrorKind, MediumKind};
 
-pub struct Bcast {
-    iface: String,
-    send: UdpSend,
-    recv: Option<UdpRecv>,
-    log: Vec<String>,
-}
+/// Opens `bcast` links (a [`UdpLink`]).
+pub struct Bcast;
 
 impl Bcast {
     /// `receive == false`: another medium already listens on (IF, port).
-    pub fn open(iface: &str, port: u16, receive: bool) -> Result<Bcast, MediaErrorKind> {
+    pub fn open(iface: &str, port: u16, receive: bool) -> Result<UdpLink, MediaErrorKind> {
         let bcast = netif::lookup(iface)?
             .broadcast
             .ok_or_else(|| MediaErrorKind::NoBroadcastAddress(iface.to_string()))?;
@@ -38,7 +32,7 @@ impl Bcast {
         broadcast: Ipv4Addr,
         port: u16,
         receive: bool,
-    ) -> Result<Bcast, MediaErrorKind> {
+    ) -> Result<UdpLink, MediaErrorKind> {
         let fd = udp::new_socket()?;
         udp::set_flag(&fd, sockopt::Broadcast, "SO_BROADCAST")?;
         udp::set_flag(&fd, sockopt::DontRoute, "SO_DONTROUTE")?;
@@ -52,48 +46,7 @@ impl Bcast {
         let log = vec![format!(
             "glib: UDP Broadcast heartbeat started on port {port} ({port}) interface {iface}"
         )];
-        Ok(Bcast {
-            iface: iface.to_string(),
-            send,
-            recv,
-            log,
-        })
-    }
-}
-
-impl Medium for Bcast {
-    fn kind(&self) -> MediumKind {
-        MediumKind::Bcast
-    }
-    fn name(&self) -> &str {
-        &self.iface
-    }
-    fn wire_format(&self) -> WireFormat {
-        WireFormat::Netstring
-    }
-    fn opened_log(&self) -> &[String] {
-        &self.log
-    }
-    fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        match &mut self.recv {
-            Some(r) => r.register(registry, token),
-            None => Ok(()),
-        }
-    }
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match &mut self.recv {
-            Some(r) => r.deregister(registry),
-            None => Ok(()),
-        }
-    }
-    fn send(&mut self, packet: &[u8], _now: Instant) -> io::Result<()> {
-        self.send.send(packet)
-    }
-    fn recv(&mut self, out: &mut Vec<Vec<u8>>) -> io::Result<Drained> {
-        match &mut self.recv {
-            Some(r) => r.drain(out),
-            None => Ok(Drained::Empty),
-        }
+        Ok(UdpLink::new(MediumKind::Bcast, iface, send, recv, log))
     }
 }
 
@@ -101,6 +54,8 @@ impl Medium for Bcast {
 mod tests {
     use super::*;
     use crate::media::udp::testutil::{free_port, recv_until};
+    use crate::media::{Drained, Medium};
+    use std::time::Instant;
 
     const LO_BROADCAST: Ipv4Addr = Ipv4Addr::new(127, 255, 255, 255);
 

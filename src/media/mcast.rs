@@ -6,22 +6,16 @@
 //! IP_MULTICAST_ALL=0 so the socket only gets the group on its own DEV
 //! (with several mcast lines, packets are not attributed to the wrong link).
 
-use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::time::Instant;
 
-use mio::{Registry, Token};
 use nix::sys::socket::{setsockopt, sockopt, IpMembershipRequest};
 
 use super::udp::{self, UdpRecv, UdpSend};
-use super::{io_err, netif, Drained, MediaErrorKind, Medium, MediumKind, WireFormat};
+use super::udp_link::UdpLink;
+use super::{io_err, netif, MediaErrorKind, MediumKind};
 
-pub struct Mcast {
-    iface: String,
-    send: UdpSend,
-    recv: UdpRecv,
-    log: Vec<String>,
-}
+/// Opens `mcast` links (a [`UdpLink`]).
+pub struct Mcast;
 
 impl Mcast {
     pub fn open(
@@ -30,7 +24,7 @@ impl Mcast {
         port: u16,
         ttl: u8,
         loopback: bool,
-    ) -> Result<Mcast, MediaErrorKind> {
+    ) -> Result<UdpLink, MediaErrorKind> {
         let local = netif::require_ipv4(iface)?;
 
         let fd = udp::new_socket()?;
@@ -75,39 +69,13 @@ impl Mcast {
             "glib: UDP multicast heartbeat started for group {group} port {port} interface {iface} (ttl={ttl} loop={})",
             u8::from(loopback)
         )];
-        Ok(Mcast {
-            iface: iface.to_string(),
+        Ok(UdpLink::new(
+            MediumKind::Mcast,
+            iface,
             send,
-            recv,
+            Some(recv),
             log,
-        })
-    }
-}
-
-impl Medium for Mcast {
-    fn kind(&self) -> MediumKind {
-        MediumKind::Mcast
-    }
-    fn name(&self) -> &str {
-        &self.iface
-    }
-    fn wire_format(&self) -> WireFormat {
-        WireFormat::Netstring
-    }
-    fn opened_log(&self) -> &[String] {
-        &self.log
-    }
-    fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        self.recv.register(registry, token)
-    }
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.recv.deregister(registry)
-    }
-    fn send(&mut self, packet: &[u8], _now: Instant) -> io::Result<()> {
-        self.send.send(packet)
-    }
-    fn recv(&mut self, out: &mut Vec<Vec<u8>>) -> io::Result<Drained> {
-        self.recv.drain(out)
+        ))
     }
 }
 
@@ -115,6 +83,8 @@ impl Medium for Mcast {
 mod tests {
     use super::*;
     use crate::media::udp::testutil::{free_port, recv_until};
+    use crate::media::Medium;
+    use std::time::Instant;
 
     #[test]
     fn loops_back_its_own_group_traffic_on_lo() {

@@ -17,6 +17,7 @@ mod serial_writer;
 mod ttylock;
 pub mod ucast;
 mod udp;
+mod udp_link;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -30,6 +31,7 @@ use crate::config::model::{Medium as MediumConfig, MediumLine, Origin};
 
 pub use serial_framer::{ClassicFramer, MAX_FRAME};
 pub use serial_writer::{PacedWriter, QueueFull};
+pub use udp_link::UdpLink;
 
 /// Largest message Heartbeat handles (`MAXMSG`, include/clplumbing/ipc.h).
 pub const MAXMSG: usize = 262_144;

@@ -5,24 +5,18 @@
 //! SO_REUSEADDR, SO_BINDTODEVICE DEV, SO_REUSEPORT — unless another medium
 //! already receives on (DEV, port), see `media::open_all`.
 
-use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
-use std::time::Instant;
 
-use mio::{Registry, Token};
 use nix::sys::socket::{setsockopt, sockopt};
 
-use super::udp::{self, UdpRecv, UdpSend};
-use super::{io_err, netif, Drained, MediaErrorKind, Medium, MediumKind, WireFormat};
+use super::udp::{self, UdpSend};
+use super::udp_link::UdpLink;
+use super::{io_err, netif, MediaErrorKind, MediumKind};
 
 const IPTOS_LOWDELAY: i32 = 0x10;
 
-pub struct Ucast {
-    iface: String,
-    send: UdpSend,
-    recv: Option<UdpRecv>,
-    log: Vec<String>,
-}
+/// Opens `ucast` links (a [`UdpLink`]).
+pub struct Ucast;
 
 /// First IPv4 address of `peer` (a literal or a host name).
 pub fn resolve_peer(peer: &str, port: u16) -> Result<Ipv4Addr, MediaErrorKind> {
@@ -48,7 +42,7 @@ impl Ucast {
         peer: &str,
         port: u16,
         receive: bool,
-    ) -> Result<Ucast, MediaErrorKind> {
+    ) -> Result<UdpLink, MediaErrorKind> {
         netif::lookup(iface)?;
         let peer_ip = resolve_peer(peer, port)?;
         let mut log = Vec::new();
@@ -79,52 +73,7 @@ impl Ucast {
         log.push(format!(
             "glib: ucast: started on port {port} interface {iface} to {peer_ip}"
         ));
-        Ok(Ucast {
-            iface: iface.to_string(),
-            send,
-            recv,
-            log,
-        })
-    }
-
-    pub fn peer(&self) -> SocketAddr {
-        self.send.dest()
-    }
-}
-
-impl Medium for Ucast {
-    fn kind(&self) -> MediumKind {
-        MediumKind::Ucast
-    }
-    fn name(&self) -> &str {
-        &self.iface
-    }
-    fn wire_format(&self) -> WireFormat {
-        WireFormat::Netstring
-    }
-    fn opened_log(&self) -> &[String] {
-        &self.log
-    }
-    fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        match &mut self.recv {
-            Some(r) => r.register(registry, token),
-            None => Ok(()),
-        }
-    }
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        match &mut self.recv {
-            Some(r) => r.deregister(registry),
-            None => Ok(()),
-        }
-    }
-    fn send(&mut self, packet: &[u8], _now: Instant) -> io::Result<()> {
-        self.send.send(packet)
-    }
-    fn recv(&mut self, out: &mut Vec<Vec<u8>>) -> io::Result<Drained> {
-        match &mut self.recv {
-            Some(r) => r.drain(out),
-            None => Ok(Drained::Empty),
-        }
+        Ok(UdpLink::new(MediumKind::Ucast, iface, send, recv, log))
     }
 }
 
@@ -135,7 +84,9 @@ mod tests {
     use super::*;
     use crate::config::model::{Medium as MediumConfig, MediumLine, Origin};
     use crate::media::udp::testutil::{free_port, recv_for, recv_until};
+    use crate::media::Medium;
     use crate::media::{open_all, OpenOptions};
+    use std::time::Instant;
 
     #[test]
     fn sends_to_itself_over_lo() {
