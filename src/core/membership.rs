@@ -366,6 +366,18 @@ impl Core {
             log(out, Level::Error, text.into());
             return;
         }
+        // The requester comes up on our reply, and a legacy node then
+        // decides whether to self-grant its groups by who is `active`. A
+        // real 3.0.6 answers on its next status tick, so the requester has
+        // its status first; we answer at once, so send our status first
+        // when it has not had one since it (re)started.
+        let had_status = matches!(
+            (self.last_local_status_ms, self.nodes[idx].life_started_ms),
+            (Some(sent), Some(life)) if sent >= life
+        );
+        if !had_status {
+            self.send_local_status(now, out);
+        }
         let dest = self.nodes[idx].name.clone();
         let msg = outbound::repnodes(&dest, self.p.nodes.iter().map(String::as_str));
         self.send(now, msg, out);

@@ -51,6 +51,8 @@ pub struct NodeState {
     pub(super) status_seqno: u64,
     /// Heard anything from it (for comm-up).
     pub(super) any_packets: bool,
+    /// When its current life began for us (first packet, or a restart).
+    pub(super) life_started_ms: Option<u64>,
     pub(super) track: SeqTrack,
     /// Outstanding retransmission requests: seq -> next request time.
     pub(super) rexmit_due: BTreeMap<u64, u64>,
@@ -62,6 +64,7 @@ impl NodeState {
             name,
             status: INITSTATUS.to_string(),
             uuid: None,
+            life_started_ms: None,
             links: vec![
                 LinkState {
                     up: false,

@@ -78,6 +78,9 @@ impl Core {
         let own_echo = from_net && idx == self.local;
         self.counters.own_echoes += u64::from(own_echo);
         let counted = from_net && !own_echo;
+        if !self.nodes[idx].any_packets {
+            self.nodes[idx].life_started_ms = Some(now.mono_ms);
+        }
         self.nodes[idx].any_packets = true;
 
         let verdict = if noseq {
@@ -288,6 +291,7 @@ impl Core {
                     n.last_status_ts = 0;
                     n.last_status_rx_ms = None;
                     n.status_seqno = 0;
+                    n.life_started_ms = Some(now.mono_ms);
                     if idx != self.local {
                         self.call_upper(now, out, |up, ctx| up.on_peer_restart(ctx, &node));
                     }
