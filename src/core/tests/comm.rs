@@ -112,6 +112,42 @@ fn answers_reqnodes_with_every_configured_node() {
     assert_eq!(sim.core.counters().not_for_us, 1);
 }
 
+/// Regression (mixed legacy rejoin in namespaces): a peer that just
+/// (re)started asks `reqnodes` before any status of ours reached it. It gets
+/// our status first, then `repnodes`, so it knows we are `active` when it
+/// decides whether to self-grant its groups.
+#[test]
+fn reqnodes_from_a_fresh_peer_is_answered_after_our_status() {
+    let mut sim = Sim::new(params("bravo"));
+    sim.start();
+    // Between two of our keepalives: our last status predates alpha's start.
+    sim.advance(1200);
+    sim.take();
+    let mut alpha = Peer::alpha();
+    sim.deliver(alpha.status("init", 5000));
+    sim.take();
+    let req = alpha.msg(&[("t", "reqnodes"), ("dest", "bravo")]);
+    sim.deliver(req);
+    let kinds: Vec<String> = sim
+        .sent()
+        .iter()
+        .filter_map(|m| m.msg_type().map(str::to_string))
+        .filter(|t| !t.starts_with("NS_") && t != "reqnodes")
+        .collect();
+    assert_eq!(kinds, ["status", "repnodes"]);
+
+    // Once it has had a status from us, the reply is the node list alone.
+    let req = alpha.msg(&[("t", "reqnodes"), ("dest", "bravo")]);
+    sim.deliver(req);
+    let kinds: Vec<String> = sim
+        .sent()
+        .iter()
+        .filter_map(|m| m.msg_type().map(str::to_string))
+        .filter(|t| !t.starts_with("NS_") && t != "reqnodes")
+        .collect();
+    assert_eq!(kinds, ["repnodes"]);
+}
+
 #[test]
 fn alone_after_initdead_comm_comes_up_without_reqnodes() {
     let mut sim = Sim::new(params("alpha"));
