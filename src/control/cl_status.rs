@@ -182,6 +182,11 @@ const CMDS: &[Cmd] = &[
     },
 ];
 
+/// Every sub-command `cl_status` accepts (for the man page check).
+pub fn command_names() -> impl Iterator<Item = &'static str> {
+    CMDS.iter().map(|c| c.name)
+}
+
 /// The connection (or why there is none) and the `-m` flag.
 struct Session {
     hb: Result<ApiClient, SignonError>,

@@ -14,6 +14,20 @@ pub const DEFAULT_LOCK_DIR: &str = "/var/lock";
 /// LSB_EXIT_EINVAL: what Heartbeat exits with after printing its usage.
 pub const USAGE_EXIT: i32 = 2;
 
+/// Heartbeat's single-letter options (`C` takes a value).
+pub const SHORT_OPTIONS: &str = "dDkMrRsvWlVfC";
+/// Our long options; `true` = takes a value.
+pub const LONG_OPTIONS: &[(&str, bool)] = &[
+    ("help", false),
+    ("version", false),
+    ("check", false),
+    ("confdir", true),
+    ("node", true),
+    ("statedir", true),
+    ("rundir", true),
+    ("lockdir", true),
+];
+
 /// Resource holdings handed over a quick restart (`-R -C X`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holdings {
@@ -241,6 +255,9 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Cli, UsageError> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
+            if !LONG_OPTIONS.iter().any(|(n, _)| *n == name) {
+                return Err(err(format!("heartbeat: unrecognized option '--{name}'")));
+            }
             let value = |cli_i: &mut usize| -> Result<String, UsageError> {
                 if let Some(v) = inline.clone() {
                     return Ok(v);
@@ -274,6 +291,9 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Cli, UsageError> {
         }
         let flags = arg.get(1..).unwrap_or_default();
         for (pos, c) in flags.char_indices() {
+            if !SHORT_OPTIONS.contains(c) {
+                return Err(err(format!("heartbeat: invalid option -- '{c}'")));
+            }
             match c {
                 'd' => cli.debug = cli.debug.saturating_add(1),
                 'D' => cli.print_defaults = true,
@@ -413,6 +433,26 @@ mod tests {
         assert!(text.contains("Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]"));
         assert!(p(&["stray"]).is_err());
         assert!(p(&["--", "-f"]).is_err());
+    }
+
+    #[test]
+    fn option_lists_match_the_parser() {
+        for (name, takes_value) in LONG_OPTIONS {
+            let arg = if *takes_value {
+                format!("--{name}=x")
+            } else {
+                format!("--{name}")
+            };
+            assert!(p(&[arg.as_str()]).is_ok(), "{arg}");
+        }
+        for c in SHORT_OPTIONS.chars() {
+            let arg = format!("-{c}");
+            let args: Vec<&str> = match c {
+                'C' => vec!["-R", "-C", "all"],
+                _ => vec![arg.as_str()],
+            };
+            assert!(p(&args).is_ok(), "{args:?}");
+        }
     }
 
     #[test]
