@@ -424,7 +424,7 @@ fn shipped_samples_pass_after_chmod() {
     assert_eq!(
         out,
         "\
-warning: $CONF/authkeys:23: this is the sample key from the documentation — generate a secret, e.g. with: dd if=/dev/urandom bs=32 count=1 2>/dev/null | sha1sum
+warning: $CONF/authkeys:24: this is the sample key from the documentation — generate a secret, e.g. with: dd if=/dev/urandom bs=32 count=1 2>/dev/null | sha1sum
 warning: $CONF/haresources: no resource groups defined: heartbeat will only track membership — add a line such as 'alpha 192.0.2.10 apache' (see the examples in the file)
 heartbeat --check: configuration OK for node alpha (0 errors, 2 warnings)
 "
