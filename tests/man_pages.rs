@@ -142,7 +142,13 @@ fn heartbeat_page_documents_every_option() {
         .filter(|o| !words.contains(o))
         .collect();
     // The unit and the init script are documented there too.
-    for must in ["heartbeat.service", "Type=notify", "WatchdogSec="] {
+    for must in [
+        "heartbeat.service",
+        "Type=notify",
+        "WatchdogSec=",
+        "/etc/init.d/heartbeat",
+        "force\\-reload",
+    ] {
         if !page("heartbeat.8").contains(must) {
             missing.push(must.to_string());
         }
@@ -364,4 +370,31 @@ fn sample_haresources_examples_parse_and_cover_every_form() {
     let (code, out) = copy.check("alpha");
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("haresources"), "{out}");
+}
+
+#[test]
+fn readme_keeps_the_two_commands_and_its_sections() {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
+    for line in [
+        "bash demo/two-node.sh",
+        "bash tests/harness/install-deps.sh && cargo test --release",
+    ] {
+        assert!(
+            readme.lines().any(|l| l == line),
+            "README.md lost the command line {line:?}"
+        );
+    }
+    for section in [
+        "## Install",
+        "## Configure",
+        "## Migrate from Heartbeat",
+        "## Differences from Heartbeat",
+        "## Troubleshooting",
+        "## Split-brain defences",
+    ] {
+        assert!(
+            readme.lines().any(|l| l == section),
+            "README.md has no {section}"
+        );
+    }
 }
