@@ -170,6 +170,11 @@ fn mixed_pair_ping_node_cut_and_restore() {
         &["listnodes", "-n"],
         &["listhblinks", PING],
         &["hblinkstatus", PING, PING],
+        &["listnodes", "-v"],
+        &["nodeweight", PING],
+        &["nodesite", PING],
+        &["hbparameter", "-p", "deadping"],
+        &["hbparameter", "-p", "ping"],
     ] {
         let real = debian_cl_status(&lab, 2, args);
         assert_eq!(our_cl_status(&lab, 1, args).0, real, "cl_status {args:?}");
@@ -179,10 +184,23 @@ fn mixed_pair_ping_node_cut_and_restore() {
         debian_cl_status(&lab, 1, &["listnodes"]),
         "bravo\nalpha\n198.18.0.3"
     );
+    let verbose = our_cl_status(&lab, 1, &["listnodes", "-v"]).0;
+    assert!(
+        verbose.contains("198.18.0.3\tping\t(nodetype: ping)\n\t198.18.0.3\tup"),
+        "{verbose}"
+    );
+    assert_eq!(
+        our_cl_status(&lab, 1, &["hbparameter", "-p", "deadping"]).0,
+        "2"
+    );
 
     // Cut only h1 <-> h3: ours loses the ping node within deadping.
     let events = api_listener(&lab.file(1, "/run/heartbeat/register"));
-    std::thread::sleep(Duration::from_millis(300)); // let the sign-on complete
+    expect_event(
+        &events,
+        "hbapi-resp node=alpha result=OK",
+        Duration::from_secs(5),
+    );
     let cut = Instant::now();
     lab.block(1, PING);
     expect_log(

@@ -268,7 +268,11 @@ impl PingMedium {
         };
         let msg = packet.msg;
         let src = msg.get_str("src").unwrap_or("");
-        let Some(t) = self.targets.iter().find(|t| t.node.name == src) else {
+        let Some(t) = self
+            .targets
+            .iter()
+            .find(|t| t.node.name.eq_ignore_ascii_case(src))
+        else {
             return Reply::Rejected("payload names no ping node of ours");
         };
         let info = msg.get_str("info");
