@@ -282,6 +282,8 @@ fn mixed_pair_ping_node_cut_and_restore() {
     assert!(bad.is_empty(), "the real node complained: {bad:#?}");
     assert_eq!(count_in_log(&lab, 2, &format!("node {PING}: is dead")), 0);
     assert_eq!(count_in_log(&lab, 2, "node alpha: is dead"), 0);
+    // Our heartbeats kept their pace while the echo requests failed.
+    assert_eq!(count_in_log(&lab, 2, "Late heartbeat: Node alpha"), 0);
     assert_eq!(
         debian_cl_status(&lab, 2, &["nodestatus", "alpha"]),
         "active"
@@ -304,7 +306,8 @@ fn ping_group_lives_while_any_member_answers() {
     let hacf = hacf
         .replace(
             "ping            198.18.0.3",
-            "ping_group      gw 198.18.0.2 198.18.0.3",
+            // plus a host that does not exist: never answers
+            "ping_group      gw 198.18.0.2 198.18.0.3\nping 198.18.0.77",
         )
         .replace("node            bravo\n", "");
     std::fs::write(dir.join("ha.cf"), hacf).expect("ha.cf");
@@ -317,9 +320,28 @@ fn ping_group_lives_while_any_member_answers() {
         Duration::from_secs(20),
     );
     assert!(ha_log(&lab, 1).contains("info: glib: ping group heartbeat started."));
+    // The silent host is dead after initdead (comm-up waits for it, as in
+    // Heartbeat); it holds up nothing else.
+    expect_log(
+        &lab,
+        1,
+        "node 198.18.0.77: is dead",
+        Duration::from_secs(10),
+    );
+    expect_log(
+        &lab,
+        1,
+        "Comm_now_up(): updating status to active",
+        Duration::from_secs(5),
+    );
+    assert_eq!(our_cl_status(&lab, 1, &["nodestatus", "gw"]).0, "ping");
     assert_eq!(
         our_cl_status(&lab, 1, &["nodetype", "gw"]),
         ("ping".into(), 0)
+    );
+    assert_eq!(
+        our_cl_status(&lab, 1, &["nodestatus", "198.18.0.77"]).0,
+        "dead"
     );
 
     // One member gone: the other keeps the group alive past deadping.
