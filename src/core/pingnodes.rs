@@ -310,7 +310,13 @@ impl Core {
             return Err(PingReject::Stale);
         }
         let st = match msg.get_str(F_STATUS) {
-            Some(s) if !s.is_empty() && s.len() <= MAX_STATUS_LEN => s.to_string(),
+            Some(s)
+                if !s.is_empty()
+                    && s.len() <= MAX_STATUS_LEN
+                    && s.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                s.to_string()
+            }
             _ => PINGSTATUS.to_string(),
         };
         let name = self.pings.nodes[i].p.name.clone();

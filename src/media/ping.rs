@@ -377,6 +377,18 @@ mod tests {
         assert!(parse_reply(&[0x4f], 1).is_none());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_datagram_is_parsed_without_panic(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            ident in proptest::prelude::any::<u16>(),
+        ) {
+            if let Some(payload) = parse_reply(&data, ident) {
+                proptest::prop_assert!(payload.len() + ICMP_HDR <= data.len());
+            }
+        }
+    }
+
     #[test]
     fn checksum_of_a_checksummed_packet_is_zero() {
         let pkt = echo_request(7, 9, b"odd");
