@@ -9,7 +9,9 @@
 mod common;
 
 use common::cluster::ha_log;
-use common::lab::{data_dir, pid_alive, repo_dir, require_lab, wait_for, Lab};
+use common::lab::{
+    data_dir, pid_alive, repo_dir, require_lab, require_real_heartbeat, wait_for, Lab,
+};
 use heartbeat_rs::runner::status_says_running;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -453,8 +455,8 @@ fn ocf_bridge_runs_a_test_agent_and_dummy() {
 struct ConfCopy(PathBuf);
 
 impl ConfCopy {
-    fn new() -> ConfCopy {
-        let dir = std::env::temp_dir().join(format!("hbrs-agents-e2e-{}", std::process::id()));
+    fn new(tag: &str) -> ConfCopy {
+        let dir = std::env::temp_dir().join(format!("hbrs-agents-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("resource.d")).expect("mkdir conf copy");
         for f in ["ha.cf", "authkeys", "haresources"] {
@@ -482,9 +484,23 @@ fn our_daemon_runs_and_fails_over_a_group_of_our_scripts() {
     if !require_lab() {
         return;
     }
+    failover("agents-e2e", false);
+}
+
+/// The same with the real Heartbeat 3.0.6 as alpha: its ResourceManager
+/// drives our scripts and judges their status output.
+#[test]
+fn real_heartbeat_runs_our_scripts_too() {
+    if !require_real_heartbeat() {
+        return;
+    }
+    failover("agents-real", true);
+}
+
+fn failover(tag: &str, alpha_real: bool) {
     // h3 runs no daemon: it only watches the wire
-    let lab = Lab::new("agents-e2e", 3);
-    let conf = ConfCopy::new();
+    let lab = Lab::new(tag, 3);
+    let conf = ConfCopy::new(tag);
     for host in [1, 2] {
         fs::create_dir_all(lab.file(host, "/srv/e2e")).expect("mkdir /srv/e2e");
     }
@@ -512,7 +528,11 @@ fn our_daemon_runs_and_fails_over_a_group_of_our_scripts() {
             ha_log(&lab, 2)
         );
     };
-    let alpha = lab.run_ours(1, "alpha", &conf.0, &["-f"]);
+    let alpha = if alpha_real {
+        lab.run_real(1, &conf.0, "alpha")
+    } else {
+        lab.run_ours(1, "alpha", &conf.0, &["-f"])
+    };
     lab.run_ours(2, "bravo", &conf.0, &["-f"]);
     audit("start", 1);
     // our scripts ran, not Debian's copies
@@ -533,4 +553,12 @@ fn our_daemon_runs_and_fails_over_a_group_of_our_scripts() {
         wait_for(|| garp_seen(&lab, 3, "198.18.0.100"), SHORT),
         "no gratuitous ARP from bravo after the takeover"
     );
+    if alpha_real {
+        // ResourceManager complains about a failed call or a stop it had
+        // to second-guess
+        let log = ha_log(&lab, 1);
+        for bad in ["ERROR: Return code", "not LSB-compliant", "Cannot locate"] {
+            assert!(!log.contains(bad), "real alpha logged {bad:?}:\n{log}");
+        }
+    }
 }
