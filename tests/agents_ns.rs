@@ -562,3 +562,36 @@ fn failover(tag: &str, alpha_real: bool) {
         }
     }
 }
+
+/// Heartbeat's IPaddr/IPaddr2 argument forms and what they set (no root needed).
+#[test]
+fn ip_argument_forms_map_like_heartbeats() {
+    let lib = script("hto-mapfuncs");
+    let cases = [
+        ("10.0.0.5", "ip=10.0.0.5 mask= nic= bcast="),
+        ("10.0.0.5/24", "ip=10.0.0.5 mask=24 nic= bcast="),
+        ("10.0.0.5/24/eth0", "ip=10.0.0.5 mask=24 nic=eth0 bcast="),
+        (
+            "10.0.0.5/24/eth0:web/10.0.0.255",
+            "ip=10.0.0.5 mask=24 nic=eth0:web bcast=10.0.0.255",
+        ),
+        (
+            "10.0.0.5/24/10.0.0.255",
+            "ip=10.0.0.5 mask=24 nic= bcast=10.0.0.255",
+        ),
+    ];
+    for (spec, want) in cases {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(
+                ". \"$0\"; hbrs_ipspec \"$1\"; echo \"ip=$OCF_RESKEY_ip mask=${OCF_RESKEY_cidr_netmask-} \
+                 nic=${OCF_RESKEY_nic-} bcast=${OCF_RESKEY_broadcast-}\"",
+            )
+            .arg(&lib)
+            .arg(spec)
+            .env("HA_RSCTMP", std::env::temp_dir())
+            .output()
+            .expect("run sh");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{spec}");
+    }
+}
