@@ -2,8 +2,7 @@
 # install-deps.sh - install what the namespace test harness needs (Debian 12, root).
 #
 # Tools: iproute2 (ip, bridge), util-linux (nsenter, unshare), socat, nftables
-# (packet loss), procps, psmisc, tcpdump (captures, ARP checks), net-tools, kmod,
-# apache2-bin and curl (resource.d agent tests), and Debian's
+# (packet loss), procps, psmisc, tcpdump (captures, optional), and Debian's
 # `heartbeat` package (the REAL Heartbeat 3.0.6, /usr/libexec/heartbeat/heartbeat)
 # plus resource-agents.
 #
@@ -24,12 +23,13 @@ die() { echo "install-deps: ERROR: $*" >&2; exit 1; }
 
 # "command or absolute path : package"
 wanted=(
+	# resource.d agent tests (tests/agents_ns.rs): IPaddr needs ifconfig,
+	# Filesystem modprobe; apache2-bin without a service, curl for its page
+	ifconfig:net-tools modprobe:kmod /usr/sbin/apache2:apache2-bin curl:curl
 	ip:iproute2 bridge:iproute2 nsenter:util-linux unshare:util-linux
 	socat:socat nft:nftables ps:procps fuser:psmisc tcpdump:tcpdump
 	flock:util-linux "$HB_BIN":heartbeat /usr/bin/cl_status:heartbeat
 	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents
-	# resource.d agents tests: IPaddr (ifconfig), Filesystem (modprobe), apache
-	ifconfig:net-tools modprobe:kmod /usr/sbin/apache2:apache2-bin curl:curl
 )
 missing=()
 for pair in "${wanted[@]}"; do
