@@ -24,6 +24,9 @@ die() { echo "install-deps: ERROR: $*" >&2; exit 1; }
 
 # "command or absolute path : package"
 wanted=(
+	# resource.d agent tests (tests/agents_ns.rs): IPaddr needs ifconfig,
+	# Filesystem modprobe; apache2-bin without a service, curl for its page
+	ifconfig:net-tools modprobe:kmod /usr/sbin/apache2:apache2-bin curl:curl
 	ip:iproute2 bridge:iproute2 nsenter:util-linux unshare:util-linux
 	socat:socat nft:nftables ps:procps fuser:psmisc tcpdump:tcpdump
 	flock:util-linux "$HB_BIN":heartbeat /usr/bin/cl_status:heartbeat
