@@ -19,6 +19,8 @@ use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
 use crate::runner::{Runner, RunnerEvent};
 use crate::wire::{self, Keyring, Message};
 
+mod guards;
+
 /// Token of the signal pipe; media use their link index as token.
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the resource script runner (child exits and output pipes).
@@ -67,6 +69,8 @@ pub struct EventLoop {
     restart_at: Option<Instant>,
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
+    /// STONITH resets and `watchdog DEV` (see guards.rs).
+    guards: guards::Guards,
 }
 
 impl EventLoop {
@@ -113,6 +117,7 @@ impl EventLoop {
             last_bad_log_ms: None,
             exit_code: None,
             restart_at: None,
+            guards: guards::Guards::default(),
         })
     }
 
@@ -135,6 +140,7 @@ impl EventLoop {
                         self.runner.handle_event();
                         self.runner_events();
                     }
+                    guards::STONITH_TOKEN => self.stonith_event(),
                     token if self.control.owns(token) => {
                         let now_ms = self.clock.now().mono_ms;
                         let outs = self.control.handle_event(
@@ -165,6 +171,7 @@ impl EventLoop {
             self.drain_media();
             self.fire_timers();
             self.runner_deadline();
+            self.stonith_deadline();
             self.control_deadline();
             for (level, text) in self.event_scripts.reap() {
                 self.logger.log(level, &text);
@@ -185,6 +192,7 @@ impl EventLoop {
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
         deadlines.push(self.restart_at);
+        deadlines.push(self.guards.next_deadline());
         deadlines.push(
             self.control
                 .next_deadline()
@@ -206,7 +214,10 @@ impl EventLoop {
                     // Resources are already released: just leave.
                     self.exit_code = Some(0);
                 }
-                SIGTERM => self.feed(Input::Command(Command::Shutdown)),
+                SIGTERM => {
+                    self.watchdog_close();
+                    self.feed(Input::Command(Command::Shutdown));
+                }
                 SIGHUP => {
                     let (keys, notes) = self.reloader.reload();
                     for (level, text) in notes {
@@ -426,6 +437,7 @@ impl EventLoop {
                     self.runner_events();
                 }
                 Action::Restart { delay_ms } => self.begin_restart(delay_ms),
+                Action::Fence { node } => self.start_fence(&node),
                 Action::SelfFence { reason } => {
                     // The runner has started the fence command; like
                     // Heartbeat (which SIGKILLs itself) we stop at once.
@@ -441,6 +453,7 @@ impl EventLoop {
 
     /// Signs and writes one message on every medium, encoding each form once.
     fn transmit(&mut self, mut msg: Message) {
+        self.watchdog_tickle(&msg);
         if self.msgfmt == MsgFmt::Classic {
             wire::add_inner_auth(&mut msg, &self.keys);
         }

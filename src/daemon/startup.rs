@@ -13,9 +13,11 @@ use crate::daemon::control_io::ControlIo;
 use crate::daemon::event_loop::{EventLoop, Reloader};
 use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::upper::DaemonUpper;
+use crate::daemon::watchdog::Watchdog;
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
 use crate::media::{self, OpenOptions};
+use crate::runner::stonith::{StonithRunner, DEFAULT_FENCE_TIMEOUT};
 use crate::runner::{Runner, RunnerConfig};
 use crate::wire::Keyring;
 
@@ -162,6 +164,7 @@ pub fn run(cli: &Cli) -> i32 {
         logger.log(Level::Error, &format!("Configuration error: {e}"));
         return EXIT_NOT_CONFIGURED;
     }
+    let stonith_device = config::stonith::StonithDevice::for_node(hacf, &loaded.local_node);
     let peers: Vec<String> = hacf
         .nodes
         .iter()
@@ -177,6 +180,7 @@ pub fn run(cli: &Cli) -> i32 {
             manage_resources: !cli.no_resources,
             deadtime_ms: hacf.deadtime_ms,
             pid: std::process::id(),
+            stonith: stonith_device.is_some(),
             ..ResourceOptions::default()
         },
     );
@@ -199,6 +203,22 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let fencer = stonith_device.map(|device| {
+        StonithRunner::new(
+            device,
+            stonith_tool(),
+            script_env.clone(),
+            DEFAULT_FENCE_TIMEOUT,
+        )
+    });
+    let watchdog = hacf.watchdog.as_ref().and_then(|path| {
+        let mut notes = Vec::new();
+        let dog = Watchdog::open(path, hacf.deadtime_ms, &mut notes);
+        for (level, text) in notes {
+            logger.log(level, &text);
+        }
+        dog
+    });
     let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
     let core = Core::with_upper(
         params,
@@ -227,6 +247,15 @@ pub fn run(cli: &Cli) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    if let Some(fencer) = fencer {
+        if let Err(e) = event_loop.set_stonith(fencer) {
+            eprintln!("heartbeat: cannot watch STONITH children: {e}");
+            return EXIT_FAILURE;
+        }
+    }
+    if let Some(dog) = watchdog {
+        event_loop.set_watchdog(dog);
+    }
     match event_loop.run() {
         Ok(code) => code,
         Err(e) => {
@@ -270,6 +299,16 @@ fn resource_runner(
     }
     let env = cfg.env.vars();
     Ok((Runner::new(cfg, loaded.groups.clone()), env))
+}
+
+/// cluster-glue's `stonith` tool: from PATH, else Debian's location.
+fn stonith_tool() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("stonith"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| PathBuf::from("/usr/sbin/stonith"))
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
