@@ -16,12 +16,17 @@
 use std::collections::BTreeMap;
 
 use super::jobs::After;
-use super::{log, msgs, Holdings, ResourceManager, RscState, Standby};
+use super::{arm, log, msgs, Holdings, ResourceManager, RscState, Standby};
 use crate::core::upper::UpperCtx;
 use crate::core::{Action, FenceResult, Level, TimerKey};
 
 /// Heartbeat retries a failed reset this long after the attempt ended.
 pub(super) const STONITH_RETRY_MS: u64 = 5000;
+
+/// How long the home node of groups held twice waits for the peer to
+/// release them before it gives way itself.
+pub(super) const BOTH_OWN_GRACE_MS: u64 = 10_000;
+const TIMER_BOTH_OWN: &str = "rsc-both-own";
 
 /// Retry timers are `TimerKey::Other("rsc-stonith-retry:NODE")`.
 const TIMER_RETRY_PREFIX: &str = "rsc-stonith-retry:";
@@ -38,6 +43,8 @@ enum Attempt {
 #[derive(Debug, Default)]
 pub(super) struct Fencing {
     pending: BTreeMap<String, Attempt>,
+    /// The home side's grace timer for groups held twice is armed.
+    yield_armed: bool,
 }
 
 fn retry_key(node: &str) -> TimerKey {
@@ -134,6 +141,10 @@ impl ResourceManager {
 
     /// A retry timer fired (`name` is any `TimerKey::Other` we do not know).
     pub(super) fn fence_timer(&mut self, ctx: &mut UpperCtx, name: &str) {
+        if name == TIMER_BOTH_OWN {
+            self.both_own_timer(ctx);
+            return;
+        }
         let Some(node) = name.strip_prefix(TIMER_RETRY_PREFIX) else {
             return;
         };
@@ -169,22 +180,48 @@ impl ResourceManager {
         log(ctx, Level::Info, text);
     }
 
-    /// Both nodes hold the peer's groups (e.g. a peer that took them back
-    /// while we took them over): once both sides are settled, release them
-    /// to their home node so exactly one node runs each group.
+    /// Both nodes hold the same groups once both sides are settled (e.g.
+    /// a peer that took them back while we took them over, or a real 3.0.6
+    /// peer that took over after a late fence). The node that is not the
+    /// groups' home releases them at once; the home node waits
+    /// [`BOTH_OWN_GRACE_MS`] for that and then gives way itself (a real
+    /// 3.0.6 peer never releases), so exactly one node is left running them.
     pub(super) fn resolve_both_own(&mut self, ctx: &mut UpperCtx) {
-        let settled = self.nice
-            && self.comm_up
-            && !self.shutdown_in_progress
-            && self.state == RscState::Stable
-            && self.standby == Standby::Not
-            && self.standby_deadline.is_none()
-            && self.peer_stable
-            && !self.takeover_in_progress
-            && self.jobs.idle();
-        if !settled
-            || !self.holds.intersects(Holdings::FOREIGN)
-            || !self.peer_holds.intersects(Holdings::LOCAL)
+        if !self.settled_for_resolve() {
+            return;
+        }
+        let peers = self.peers.join(" ");
+        if self.holds.intersects(Holdings::FOREIGN) && self.peer_holds.intersects(Holdings::LOCAL) {
+            log(
+                ctx,
+                Level::Warn,
+                format!(
+                    "Both nodes hold the resource groups of {peers}: \
+                     releasing them here, {peers} keeps them."
+                ),
+            );
+            self.release_duplicates(Holdings::FOREIGN);
+        } else if self.holds.intersects(Holdings::LOCAL)
+            && self.peer_holds.intersects(Holdings::FOREIGN)
+            && !self.fencing.yield_armed
+        {
+            self.fencing.yield_armed = true;
+            log(
+                ctx,
+                Level::Warn,
+                format!(
+                    "Both nodes hold our resource groups: waiting for {peers} to release them."
+                ),
+            );
+            arm(ctx, TIMER_BOTH_OWN, ctx.now().mono_ms + BOTH_OWN_GRACE_MS);
+        }
+    }
+
+    fn both_own_timer(&mut self, ctx: &mut UpperCtx) {
+        self.fencing.yield_armed = false;
+        if !self.settled_for_resolve()
+            || !self.holds.intersects(Holdings::LOCAL)
+            || !self.peer_holds.intersects(Holdings::FOREIGN)
         {
             return;
         }
@@ -193,12 +230,27 @@ impl ResourceManager {
             ctx,
             Level::Warn,
             format!(
-                "Both nodes hold the resource groups of {peers}: \
-                 releasing them here, {peers} keeps them."
+                "Both nodes still hold our resource groups: releasing them here, {peers} keeps them."
             ),
         );
-        self.holds = self.holds.without(Holdings::FOREIGN);
-        let keys = self.keys.of_set(Holdings::FOREIGN);
+        self.release_duplicates(Holdings::LOCAL);
+    }
+
+    fn settled_for_resolve(&self) -> bool {
+        self.nice
+            && self.comm_up
+            && !self.shutdown_in_progress
+            && self.state == RscState::Stable
+            && self.standby == Standby::Not
+            && self.standby_deadline.is_none()
+            && self.peer_stable
+            && !self.takeover_in_progress
+            && self.jobs.idle()
+    }
+
+    fn release_duplicates(&mut self, set: Holdings) {
+        self.holds = self.holds.without(set);
+        let keys = self.keys.of_set(set);
         self.queue_give(keys, After::ReleasedDuplicates);
     }
 }

@@ -171,3 +171,74 @@ fn a_group_held_by_both_goes_back_to_its_home_node() {
     assert!(n.owned().is_empty());
     assert_eq!(n.log_count("Resource groups held twice released."), 1);
 }
+
+/// alpha's side of the same: the peer (e.g. a real 3.0.6 that took over
+/// after a late fence) keeps claiming our group; after the grace period
+/// we give way, so one node runs it.
+#[test]
+fn the_home_node_gives_way_when_the_peer_keeps_a_group_held_twice() {
+    let mut n = Node::stable_with_peer("alpha", &lab_groups(), AutoFailback::On);
+    assert_eq!(n.rsc_hold(), "local");
+    n.peer_sends(&[
+        ("t", "resource"),
+        ("rsc_hold", "all"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    assert!(n.logged(
+        Level::Warn,
+        "Both nodes hold our resource groups: waiting for bravo to release them."
+    ));
+    assert_eq!(n.job(), None);
+    n.advance(9_500);
+    assert_eq!(n.job(), None);
+    n.advance(1_000);
+    assert!(n.logged(
+        Level::Warn,
+        "Both nodes still hold our resource groups: releasing them here, bravo keeps them."
+    ));
+    assert_eq!(n.finish_job(JobOutcome::Ok), give(&[ALPHA_KEY]));
+    assert_eq!(n.rsc_hold(), "none");
+}
+
+/// ...and does nothing when the peer released them within the grace.
+#[test]
+fn the_home_node_keeps_its_group_when_the_peer_releases_it() {
+    let mut n = Node::stable_with_peer("alpha", &lab_groups(), AutoFailback::On);
+    n.peer_sends(&[
+        ("t", "resource"),
+        ("rsc_hold", "all"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    n.peer_sends(&[
+        ("t", "resource"),
+        ("rsc_hold", "local"),
+        ("rtype", "full"),
+        ("isstable", "1"),
+    ]);
+    n.advance(11_000);
+    assert_eq!(n.job(), None);
+    assert_eq!(n.rsc_hold(), "local");
+}
+
+/// A peer never heard from at start-up is reset before its group is taken.
+#[test]
+fn a_peer_absent_at_start_up_is_fenced_first() {
+    let mut n = Node::alone("bravo", &two_groups(), AutoFailback::On, stonith_opts());
+    assert_eq!(fences(&n), 1);
+    let before: Vec<ResourceJob> = n.finish_all_jobs();
+    assert!(
+        before.iter().all(|j| !format!("{j:?}").contains(ALPHA_KEY)),
+        "{before:?}"
+    );
+    fence_done(&mut n, FenceResult::Ok);
+    assert!(n
+        .sent()
+        .contains(&"t=stonith node=alpha result=OK".to_string()));
+    let after = n.finish_all_jobs();
+    assert!(after.contains(&take(&[ALPHA_KEY])), "{after:?}");
+    // Stable once the RQSTDELAY for the silent peer has passed.
+    n.advance(11_000);
+    assert_eq!(n.rsc_hold(), "all");
+}
