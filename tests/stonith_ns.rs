@@ -39,7 +39,11 @@ impl FenceLab {
         fs::create_dir_all(&ctl).unwrap();
         for (i, node) in [(1, "alpha"), (2, "bravo")] {
             let hd = lab.host_dir(i);
-            fs::write(ctl.join(format!("hostdir.{node}")), hd.display().to_string()).unwrap();
+            fs::write(
+                ctl.join(format!("hostdir.{node}")),
+                hd.display().to_string(),
+            )
+            .unwrap();
             let plugins = hd.join("stonith-external");
             fs::create_dir_all(&plugins).unwrap();
             let plugin = plugins.join("labfence");
@@ -112,8 +116,7 @@ impl FenceLab {
         let results = calls
             .iter()
             .filter_map(|(t, l)| {
-                let rest = l.split(&format!("result reset {node} "))
-                    .nth(1)?;
+                let rest = l.split(&format!("result reset {node} ")).nth(1)?;
                 Some((*t, rest.split_whitespace().next()?.to_string()))
             })
             .collect();
@@ -250,7 +253,11 @@ fn a_reset_that_succeeds_after_the_peer_came_back_leaves_one_owner() {
         ha_log(&f.lab, 2)
     );
     f.ours(1, "alpha");
-    f.expect_owner(1, Duration::from_secs(30), "alpha back while the reset hangs");
+    f.expect_owner(
+        1,
+        Duration::from_secs(30),
+        "alpha back while the reset hangs",
+    );
     assert!(
         wait_for(
             || f.lab.node_status(2, "alpha") == "active",
@@ -259,18 +266,64 @@ fn a_reset_that_succeeds_after_the_peer_came_back_leaves_one_owner() {
         "bravo does not see alpha active"
     );
     fs::write(f.ctl.join("release"), "").unwrap();
+    assert!(
+        wait_for(|| !f.resets("alpha").1.is_empty(), Duration::from_secs(10)),
+        "the held reset never ended:\n{}",
+        f.calls_text()
+    );
+    // Give a wrong takeover (Heartbeat's) time to show up before judging.
+    let taken = wait_for(|| f.runs_labsvc(2), Duration::from_secs(3));
+    assert!(!taken, "bravo started the group:\n{}", ha_log(&f.lab, 2));
     expect_log(
         &f.lab,
         2,
         "STONITH of alpha succeeded after alpha came back: not taking over its resources while it is alive.",
-        Duration::from_secs(10),
+        Duration::from_secs(1),
     );
-    // Give a wrong takeover a few keepalives to show up before judging.
-    let taken = wait_for(|| f.runs_labsvc(2), Duration::from_secs(3));
-    assert!(!taken, "bravo started the group:\n{}", ha_log(&f.lab, 2));
     f.expect_owner(1, Duration::from_secs(1), "after the late reset");
     assert!(labsvc_starts(&f.lab, 2).is_empty());
     assert!(!ha_log(&f.lab, 2).contains("Resources being acquired from alpha."));
+}
+
+/// The same late reset done by a real 3.0.6 bravo: it takes alpha's group
+/// although alpha (ours) came back and runs it. Ours notices that both
+/// hold the group and, the real node never giving way, releases it after
+/// the grace period: one owner again, and logged.
+#[test]
+fn a_group_held_twice_after_a_real_nodes_late_reset_ends_on_one_node() {
+    if !lab_ready() {
+        return;
+    }
+    let f = FenceLab::new("stonith-2x", "bravo", "alpha", Some("hold"));
+    f.ours(1, "alpha");
+    f.lab.run_real(2, &f.conf, "bravo");
+    f.expect_owner(1, Duration::from_secs(40), "start");
+    f.lab.crash(1);
+    assert!(
+        wait_for(|| !f.resets("alpha").0.is_empty(), Duration::from_secs(20)),
+        "the real bravo never tried to reset alpha:\n{}",
+        ha_log(&f.lab, 2)
+    );
+    f.ours(1, "alpha");
+    f.expect_owner(
+        1,
+        Duration::from_secs(30),
+        "alpha back while the reset hangs",
+    );
+    fs::write(f.ctl.join("release"), "").unwrap();
+    expect_log(
+        &f.lab,
+        1,
+        "Both nodes hold our resource groups: waiting for bravo to release them.",
+        Duration::from_secs(20),
+    );
+    expect_log(
+        &f.lab,
+        1,
+        "Both nodes still hold our resource groups: releasing them here, bravo keeps them.",
+        Duration::from_secs(15),
+    );
+    f.expect_owner(2, Duration::from_secs(10), "after the double ownership");
 }
 
 /// Mixed pair, same stonith_host line on both: our bravo fences the
