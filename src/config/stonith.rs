@@ -6,6 +6,8 @@
 //! as Heartbeat's `stonith_host` does).
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::hacf::words;
@@ -88,8 +90,14 @@ fn is_blank(c: char) -> bool {
 }
 
 /// `--check`/start-up: a `stonith` line needs a readable parameter file;
-/// a `stonith_host` line for a host that is not a node never applies.
-pub fn check(cf: &HaCf, path: &Path, diags: &mut Diagnostics) {
+/// a `stonith_host` line for a host that is not a node never applies; every
+/// type must be one cluster-glue can load.
+pub fn check(cf: &HaCf, local: &str, path: &Path, diags: &mut Diagnostics) {
+    check_lines(cf, path, diags);
+    check_types(cf, local, &stonith_tool(), path, diags);
+}
+
+fn check_lines(cf: &HaCf, path: &Path, diags: &mut Diagnostics) {
     for line in &cf.stonith {
         let mut w = words(line);
         let kind = w.next().unwrap_or_default();
@@ -121,6 +129,89 @@ pub fn check(cf: &HaCf, path: &Path, diags: &mut Diagnostics) {
                 format!("stonith_host {host}: not a node of this cluster, the line never applies"),
                 "use * or a name from the node lines",
             ));
+        }
+    }
+}
+
+/// cluster-glue's `stonith` tool: from PATH, else Debian's location.
+pub fn stonith_tool() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("stonith"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| PathBuf::from("/usr/sbin/stonith"))
+}
+
+/// How long `stonith -t TYPE -n` may take at start-up.
+const TYPE_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Heartbeat refuses to start with a STONITH type its library cannot load
+/// ("Invalid Stonith type"); we ask the tool the same question
+/// (`stonith -t TYPE -n`) for the device this node would use (a line for
+/// another host may name a type only installed there).
+pub fn check_types(cf: &HaCf, local: &str, tool: &Path, path: &Path, diags: &mut Diagnostics) {
+    let kinds: Vec<String> = StonithDevice::for_node(cf, local)
+        .map(|d| d.kind)
+        .into_iter()
+        .collect();
+    if kinds.is_empty() {
+        return;
+    }
+    if !tool.is_file() {
+        diags.push(Diagnostic::error(
+            path,
+            None,
+            format!("STONITH is configured but {} is missing", tool.display()),
+            "install cluster-glue (apt-get install cluster-glue)",
+        ));
+        return;
+    }
+    for kind in &kinds {
+        if let Err(why) = type_loads(tool, kind) {
+            diags.push(Diagnostic::error(
+                path,
+                None,
+                format!("invalid STONITH type {kind}: {why}"),
+                "use a type listed by `stonith -L`",
+            ));
+        }
+    }
+}
+
+/// cluster-glue runs `external/NAME` as this directory's NAME.
+const EXTERNAL_DIR: &str = "/usr/lib/stonith/plugins/external";
+
+fn type_loads(tool: &Path, kind: &str) -> Result<(), String> {
+    if let Some(name) = kind.strip_prefix("external/") {
+        // external.so accepts any name; only running the script fails.
+        use std::os::unix::fs::PermissionsExt;
+        let script = Path::new(EXTERNAL_DIR).join(name);
+        let runnable = std::fs::metadata(&script)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+        if !runnable {
+            return Err(format!("{} is not an executable file", script.display()));
+        }
+    }
+    let mut child = Command::new(tool)
+        .args(["-t", kind, "-n"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+    let end = Instant::now() + TYPE_CHECK_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("stonith -t {kind} -n: {status}")),
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("stonith -t {kind} -n did not answer"));
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
@@ -188,11 +279,55 @@ mod tests {
             &["baytech /nonexistent/st.cfg", "apcsmart"],
         );
         let mut d = Diagnostics::new();
-        check(&c, Path::new("/etc/ha.d/ha.cf"), &mut d);
+        check_lines(&c, Path::new("/etc/ha.d/ha.cf"), &mut d);
         let text: Vec<String> = d.iter().map(|x| x.to_string()).collect();
         assert_eq!(text.len(), 3, "{text:?}");
         assert!(text[0].contains("cannot read /nonexistent/st.cfg"));
         assert!(text[1].contains("no configuration file given"));
         assert!(text[2].contains("charlie: not a node"));
+    }
+
+    #[test]
+    fn unknown_types_and_a_missing_tool_are_errors() {
+        let c = cf(
+            &[
+                "* null alpha",
+                "alpha nosuchtype x",
+                "bravo external/nosuchplugin x",
+            ],
+            &[],
+        );
+        let p = Path::new("/etc/ha.d/ha.cf");
+        let mut d = Diagnostics::new();
+        check_types(&c, "alpha", Path::new("/nonexistent/stonith"), p, &mut d);
+        assert_eq!(d.error_count(), 1);
+        assert!(d.iter().next().unwrap().to_string().contains("is missing"));
+        // A fake tool that knows only `null`.
+        let dir = std::env::temp_dir().join(format!("hbrs-sttype-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tool = dir.join("stonith");
+        std::fs::write(&tool, "#!/bin/sh\n[ \"$2\" = null ]\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let errors = |node: &str| {
+            let mut d = Diagnostics::new();
+            check_types(&c, node, &tool, p, &mut d);
+            d.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+        };
+        let alpha = errors("alpha");
+        assert_eq!(alpha.len(), 1, "{alpha:?}");
+        assert!(
+            alpha[0].contains("invalid STONITH type nosuchtype"),
+            "{alpha:?}"
+        );
+        let bravo = errors("bravo");
+        assert_eq!(bravo.len(), 1, "{bravo:?}");
+        assert!(
+            bravo[0].contains("invalid STONITH type external/nosuchplugin"),
+            "{bravo:?}"
+        );
+        // charlie uses the `*` line: null.
+        assert!(errors("charlie").is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

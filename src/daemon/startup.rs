@@ -206,7 +206,7 @@ pub fn run(cli: &Cli) -> i32 {
     let fencer = stonith_device.map(|device| {
         StonithRunner::new(
             device,
-            stonith_tool(),
+            config::stonith::stonith_tool(),
             script_env.clone(),
             DEFAULT_FENCE_TIMEOUT,
         )
@@ -299,16 +299,6 @@ fn resource_runner(
     }
     let env = cfg.env.vars();
     Ok((Runner::new(cfg, loaded.groups.clone()), env))
-}
-
-/// cluster-glue's `stonith` tool: from PATH, else Debian's location.
-fn stonith_tool() -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("stonith"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| PathBuf::from("/usr/sbin/stonith"))
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
