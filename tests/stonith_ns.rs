@@ -200,6 +200,14 @@ fn partition_survivor_fences_first_and_retries_failed_resets() {
         .unwrap();
     assert!(first.1.contains("caller=bravo"), "{first:?}");
     assert!(first.1.contains("hostlist=[alpha]"), "{first:?}");
+    // Heartbeat's STONITH-stat at comm-up, through the same plugin.
+    assert!(
+        f.calls()
+            .iter()
+            .any(|(_, l)| l.contains("caller=bravo") && l.contains("args=[status]")),
+        "{}",
+        f.calls_text()
+    );
     // Each retry starts 5 s after the failed attempt ended.
     for k in 0..2 {
         let gap = started[k + 1] - results[k].0;
@@ -221,6 +229,8 @@ fn partition_survivor_fences_first_and_retries_failed_resets() {
         "{log}"
     );
     for line in [
+        "Checking status of STONITH device [external/labfence]",
+        "exited with return code 0.",
         "Resetting node alpha with [external/labfence]",
         "Host alpha not reset!",
         "node alpha now reset.",

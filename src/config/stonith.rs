@@ -62,14 +62,26 @@ impl StonithDevice {
         })
     }
 
-    /// Arguments of `stonith` for `op` (`reset`, …) on `node`.
+    /// Arguments of `stonith` that reset `node`.
     pub fn reset_args(&self, node: &str) -> Vec<String> {
+        let mut args = self.device_args();
+        args.extend(["-T".to_string(), "reset".to_string(), node.to_string()]);
+        args
+    }
+
+    /// Arguments of `stonith` that ask for the device's status.
+    pub fn status_args(&self) -> Vec<String> {
+        let mut args = self.device_args();
+        args.push("-S".to_string());
+        args
+    }
+
+    fn device_args(&self) -> Vec<String> {
         let mut args = vec!["-t".to_string(), self.kind.clone()];
         match &self.params {
             StonithParams::Inline(p) => args.extend(["-p".to_string(), p.clone()]),
             StonithParams::File(f) => args.extend(["-F".to_string(), f.display().to_string()]),
         }
-        args.extend(["-T".to_string(), "reset".to_string(), node.to_string()]);
         args
     }
 }

@@ -417,6 +417,7 @@ impl EventLoop {
                 Action::CommUp => {
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
+                    self.stonith_status_check();
                 }
                 Action::Deliver(msg) => {
                     let status = self.core.local_status().to_string();

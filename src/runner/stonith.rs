@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Registry, Token};
 
-use super::child::{shell_code, ScriptProcess, SpawnSpec};
+use super::child::{shell_code, ScriptProcess, SpawnSpec, Stream};
 use crate::config::stonith::StonithDevice;
 use crate::core::{FenceResult, Level};
 
@@ -43,8 +43,13 @@ pub enum StonithEvent {
     },
 }
 
+/// Heartbeat's STONITH-stat child repeats this often after comm-up.
+pub const STATUS_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A `stonith` child: a reset of `node`, or the device status check.
 struct Reset {
-    node: String,
+    /// `None`: the status check (`stonith … -S`).
+    node: Option<String>,
     process: ScriptProcess,
     deadline: Instant,
     killed: bool,
@@ -59,6 +64,8 @@ pub struct StonithRunner {
     registry: Option<Registry>,
     token: Token,
     events: Vec<StonithEvent>,
+    /// When the next status check is due (set by the first one).
+    next_status: Option<Instant>,
 }
 
 impl StonithRunner {
@@ -79,6 +86,7 @@ impl StonithRunner {
             registry: None,
             token: Token(0),
             events: Vec::new(),
+            next_status: None,
         }
     }
 
@@ -94,7 +102,7 @@ impl StonithRunner {
 
     /// Starts a reset of `node` (ignored while one for it runs).
     pub fn start(&mut self, node: &str) {
-        if self.running.iter().any(|r| r.node == node) {
+        if self.running.iter().any(|r| r.node.as_deref() == Some(node)) {
             return;
         }
         self.log(
@@ -102,9 +110,36 @@ impl StonithRunner {
             format!("Resetting node {node} with [{}]", self.device.kind),
         );
         let args = self.device.reset_args(node);
+        if !self.spawn(Some(node), &args) {
+            self.log(Level::Error, format!("Host {node} not reset!"));
+            self.events.push(StonithEvent::Done {
+                node: node.to_string(),
+                result: FenceResult::Failed,
+            });
+        }
+    }
+
+    /// Heartbeat's STONITH-stat: at comm-up, then every hour, ask the
+    /// device for its status; the result is only logged.
+    pub fn check_status(&mut self) {
+        self.next_status = Some(Instant::now() + STATUS_INTERVAL);
+        if self.running.iter().any(|r| r.node.is_none()) {
+            return;
+        }
+        self.log(
+            Level::Info,
+            format!("Checking status of STONITH device [{}]", self.device.kind),
+        );
+        let args = self.device.status_args();
+        if !self.spawn(None, &args) {
+            self.log(Level::Error, "STONITH status operation failed.".into());
+        }
+    }
+
+    fn spawn(&mut self, node: Option<&str>, args: &[String]) -> bool {
         let spec = SpawnSpec {
             program: &self.program,
-            args: &args,
+            args,
             env: &self.env,
             workdir: std::path::Path::new("/"),
         };
@@ -113,12 +148,7 @@ impl StonithRunner {
             Err(e) => {
                 let text = format!("Cannot run {}: {e}", self.program.display());
                 self.log(Level::Error, text);
-                self.log(Level::Error, format!("Host {node} not reset!"));
-                self.events.push(StonithEvent::Done {
-                    node: node.to_string(),
-                    result: FenceResult::Failed,
-                });
-                return;
+                return false;
             }
         };
         if let Some(registry) = &self.registry {
@@ -127,11 +157,12 @@ impl StonithRunner {
             }
         }
         self.running.push(Reset {
-            node: node.to_string(),
+            node: node.map(str::to_string),
             process,
             deadline: Instant::now() + self.timeout,
             killed: false,
         });
+        true
     }
 
     pub fn handle_event(&mut self) {
@@ -144,6 +175,7 @@ impl StonithRunner {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let now = Instant::now();
+        let status = self.next_status;
         self.running
             .iter()
             .map(|r| {
@@ -154,6 +186,7 @@ impl StonithRunner {
                 };
                 poll.min(r.deadline)
             })
+            .chain(status)
             .min()
     }
 
@@ -162,6 +195,9 @@ impl StonithRunner {
     }
 
     fn service(&mut self, now: Instant) {
+        if self.next_status.is_some_and(|at| at <= now) {
+            self.check_status();
+        }
         let mut finished = Vec::new();
         for (i, reset) in self.running.iter_mut().enumerate() {
             reset.process.read_available();
@@ -196,6 +232,10 @@ impl StonithRunner {
         let pid = process.pid();
         let (status, stdout, stderr) = process.reap();
         let rc = shell_code(status);
+        let Some(node) = node else {
+            self.status_done(pid, rc, killed, [stdout, stderr]);
+            return;
+        };
         let result = match rc {
             0 if !killed => FenceResult::Ok,
             S_BADHOST => FenceResult::BadHost,
@@ -233,6 +273,26 @@ impl StonithRunner {
             self.log(Level::Warn, text);
         }
         self.events.push(StonithEvent::Done { node, result });
+    }
+
+    fn status_done(&mut self, pid: libc::pid_t, rc: i32, killed: bool, output: [Stream; 2]) {
+        let ok = rc == 0 && !killed;
+        for stream in &output {
+            for line in stream.capture.lines() {
+                self.log(Level::Info, format!("glib: {line}"));
+            }
+        }
+        let text = format!("Managed STONITH-stat process {pid} exited with return code {rc}.");
+        if ok {
+            self.log(Level::Info, text);
+            return;
+        }
+        self.log(Level::Warn, text);
+        self.log(Level::Error, "STONITH status operation failed.".into());
+        self.log(
+            Level::Info,
+            "This may mean that the STONITH device has failed!".into(),
+        );
     }
 }
 
@@ -321,6 +381,36 @@ mod tests {
         assert!(events
             .iter()
             .any(|e| matches!(e, StonithEvent::Log { text, .. } if text.contains("timed out"))));
+    }
+
+    #[test]
+    fn status_check_logs_only_and_repeats_hourly() {
+        let dir = temp_dir("status");
+        let rec = dir.join("args");
+        let tool = fake_tool(&dir, &format!("echo \"$@\" >{}; exit 1", rec.display()));
+        let mut r = StonithRunner::new(device(), tool, Vec::new(), Duration::from_secs(5));
+        r.check_status();
+        let end = Instant::now() + Duration::from_secs(10);
+        let mut logs = Vec::new();
+        while !logs.iter().any(|t: &String| t.contains("has failed")) {
+            assert!(Instant::now() < end, "{logs:?}");
+            std::thread::sleep(Duration::from_millis(20));
+            r.on_deadline(Instant::now());
+            for e in r.poll_events() {
+                match e {
+                    StonithEvent::Log { text, .. } => logs.push(text),
+                    StonithEvent::Done { .. } => panic!("a status check is no reset"),
+                }
+            }
+        }
+        assert!(logs[0].starts_with("Checking status of STONITH device [external/test]"));
+        assert!(logs.iter().any(|t| t == "STONITH status operation failed."));
+        assert_eq!(
+            std::fs::read_to_string(&rec).unwrap(),
+            "-t external/test -p alpha bravo -S\n"
+        );
+        let next = r.next_deadline().unwrap();
+        assert!(next > Instant::now() + STATUS_INTERVAL - Duration::from_secs(60));
     }
 
     #[test]

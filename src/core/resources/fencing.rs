@@ -89,15 +89,16 @@ impl ResourceManager {
         self.send_when_up(ctx, msgs::stonith(node, word));
         let back = ctx.node_status(node).is_some_and(|s| s != "dead");
         if result != FenceResult::Ok {
+            if back || self.shutdown_in_progress {
+                log(ctx, Level::Error, format!("STONITH of {node} failed."));
+                self.cancel_fence(ctx, node);
+                return;
+            }
             log(
                 ctx,
                 Level::Error,
                 format!("STONITH of {node} failed.  Retrying..."),
             );
-            if back || self.shutdown_in_progress {
-                self.cancel_fence(ctx, node);
-                return;
-            }
             self.fencing
                 .pending
                 .insert(node.to_string(), Attempt::Waiting);

@@ -58,6 +58,14 @@ impl EventLoop {
         self.stonith_events();
     }
 
+    /// Comm is up: check the STONITH device (then hourly), as Heartbeat.
+    pub(super) fn stonith_status_check(&mut self) {
+        if let Some(runner) = &mut self.guards.stonith {
+            runner.check_status();
+        }
+        self.stonith_events();
+    }
+
     pub(super) fn stonith_event(&mut self) {
         if let Some(runner) = &mut self.guards.stonith {
             runner.handle_event();

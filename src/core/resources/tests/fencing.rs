@@ -242,3 +242,16 @@ fn a_peer_absent_at_start_up_is_fenced_first() {
     n.advance(11_000);
     assert_eq!(n.rsc_hold(), "all");
 }
+
+#[test]
+fn a_failed_fence_of_a_peer_that_came_back_is_not_retried() {
+    let mut n = bravo_with_device();
+    n.kill_peer();
+    alpha_returns(&mut n);
+    fence_done(&mut n, FenceResult::Failed);
+    assert_eq!(n.sent(), ["t=stonith node=alpha result=bad"]);
+    assert!(n.logged(Level::Error, "STONITH of alpha failed."));
+    assert_eq!(n.log_count("STONITH of alpha failed.  Retrying..."), 0);
+    n.advance(6000);
+    assert_eq!(fences(&n), 1);
+}
