@@ -157,6 +157,38 @@ mod tests {
         let _ = std::fs::remove_file(&p);
     }
 
+    /// A FIFO whose reader went away: log, try the magic close, close, and
+    /// never write again (the daemon runs on without a watchdog).
+    #[test]
+    fn a_write_error_closes_the_device_for_good() {
+        let p = std::env::temp_dir().join(format!("hbrs-wd-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // A reader first, so the write-only open does not block.
+        let reader = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&p)
+            .unwrap();
+        let mut notes = Notes::new();
+        let mut dog = Watchdog::open(&p, 3000, &mut notes).unwrap();
+        let mut buf = [0u8; 8];
+        let n = std::io::Read::read(&mut &reader, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"\0");
+        drop(reader);
+        notes.clear();
+        dog.tickle(&mut notes);
+        assert!(!dog.is_open());
+        let texts: Vec<&str> = notes.iter().map(|(_, t)| t.as_str()).collect();
+        let shown = p.display().to_string();
+        assert!(texts[0].starts_with(&format!("Watchdog write failure: closing {shown}!: ")));
+        assert!(texts[1].starts_with("Watchdog write magic character failure"));
+        assert_eq!(texts[2], "Successful watchdog close");
+        dog.tickle(&mut notes);
+        assert_eq!(notes.len(), 3);
+        let _ = std::fs::remove_file(&p);
+    }
+
     #[test]
     fn a_missing_device_is_logged_and_skipped() {
         let mut notes = Notes::new();
