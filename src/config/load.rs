@@ -74,6 +74,7 @@ pub fn load_with(confdir: &Path, options: &LoadOptions) -> Result<LoadedConfig, 
             &mut diags,
         );
         check_clients(cf, &mut diags);
+        super::stonith::check(cf, &local_node, &hacf_path, &mut diags);
     }
 
     let keys_parsed = authkeys::read(&confdir.join("authkeys"));

@@ -14,6 +14,7 @@ pub mod haresources;
 pub mod load;
 pub mod model;
 pub mod nodeinfo;
+pub mod stonith;
 pub mod values;
 
 pub use diag::{Diagnostic, Diagnostics, Parsed, Severity};

@@ -202,7 +202,7 @@ impl Core {
             }
             Input::Timer(key) => self.on_timer(now, key, &mut out),
             Input::Command(Command::Shutdown) => self.on_shutdown_command(now, &mut out),
-            input @ Input::JobDone { .. } => {
+            input @ (Input::JobDone { .. } | Input::FenceDone { .. }) => {
                 self.call_upper(now, &mut out, |up, ctx| up.on_input(ctx, &input));
             }
             // Rejected replies are only dropped, as Heartbeat does.

@@ -162,6 +162,22 @@ pub enum Action {
     SelfFence {
         reason: String,
     },
+    /// Reset a dead peer with the configured STONITH device (a child
+    /// process); its end comes back as `Input::FenceDone` for the same node.
+    Fence {
+        node: String,
+    },
+}
+
+/// How a STONITH reset of a peer ended (`t=stonith result=` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FenceResult {
+    /// The device reset the node (`OK`).
+    Ok,
+    /// The device does not control that node (`badhost`).
+    BadHost,
+    /// The reset failed or timed out (`bad`).
+    Failed,
 }
 
 /// An admin or lifecycle command.
@@ -216,4 +232,9 @@ pub enum Input {
     },
     /// An authenticated echo reply payload (`t=NS_st`) of a ping node.
     PingReply(Message),
+    /// A STONITH reset asked for with `Action::Fence` finished.
+    FenceDone {
+        node: String,
+        result: FenceResult,
+    },
 }

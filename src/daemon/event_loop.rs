@@ -20,6 +20,8 @@ use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
 use crate::runner::{Runner, RunnerEvent};
 use crate::wire::{self, Keyring, Message};
 
+mod guards;
+
 /// Token of the signal pipe; media use their link index as token.
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the resource script runner (child exits and output pipes).
@@ -71,6 +73,8 @@ pub struct EventLoop {
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
     ping: Option<PingIo>,
+    /// STONITH resets and `watchdog DEV` (see guards.rs).
+    guards: guards::Guards,
 }
 
 impl EventLoop {
@@ -118,6 +122,7 @@ impl EventLoop {
             exit_code: None,
             restart_at: None,
             ping: None,
+            guards: guards::Guards::default(),
         })
     }
 
@@ -141,6 +146,7 @@ impl EventLoop {
                         self.runner.handle_event();
                         self.runner_events();
                     }
+                    guards::STONITH_TOKEN => self.stonith_event(),
                     token if self.control.owns(token) => {
                         let now_ms = self.clock.now().mono_ms;
                         let outs = self.control.handle_event(
@@ -174,6 +180,7 @@ impl EventLoop {
             }
             self.fire_timers();
             self.runner_deadline();
+            self.stonith_deadline();
             self.control_deadline();
             for (level, text) in self.event_scripts.reap() {
                 self.logger.log(level, &text);
@@ -194,6 +201,7 @@ impl EventLoop {
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
         deadlines.push(self.restart_at);
+        deadlines.push(self.guards.next_deadline());
         deadlines.push(
             self.control
                 .next_deadline()
@@ -215,7 +223,10 @@ impl EventLoop {
                     // Resources are already released: just leave.
                     self.exit_code = Some(0);
                 }
-                SIGTERM => self.feed(Input::Command(Command::Shutdown)),
+                SIGTERM => {
+                    self.watchdog_close();
+                    self.feed(Input::Command(Command::Shutdown));
+                }
                 SIGHUP => {
                     let (keys, notes) = self.reloader.reload();
                     for (level, text) in notes {
@@ -415,6 +426,7 @@ impl EventLoop {
                 Action::CommUp => {
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
+                    self.stonith_status_check();
                 }
                 Action::Deliver(msg) => {
                     let status = self.core.local_status().to_string();
@@ -435,6 +447,7 @@ impl EventLoop {
                     self.runner_events();
                 }
                 Action::Restart { delay_ms } => self.begin_restart(delay_ms),
+                Action::Fence { node } => self.start_fence(&node),
                 Action::SelfFence { reason } => {
                     // The runner has started the fence command; like
                     // Heartbeat (which SIGKILLs itself) we stop at once.
@@ -450,6 +463,7 @@ impl EventLoop {
 
     /// Signs and writes one message on every medium, encoding each form once.
     fn transmit(&mut self, mut msg: Message) {
+        self.watchdog_tickle(&msg);
         if self.msgfmt == MsgFmt::Classic {
             wire::add_inner_auth(&mut msg, &self.keys);
         }

@@ -15,3 +15,4 @@ pub mod startup;
 pub mod statefiles;
 pub mod timers;
 pub mod upper;
+pub mod watchdog;

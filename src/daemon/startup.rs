@@ -14,9 +14,11 @@ use crate::daemon::event_loop::{EventLoop, Reloader};
 use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::ping_io::PingIo;
 use crate::daemon::upper::DaemonUpper;
+use crate::daemon::watchdog::Watchdog;
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
 use crate::media::{self, OpenOptions};
+use crate::runner::stonith::{StonithRunner, DEFAULT_FENCE_TIMEOUT};
 use crate::runner::{Runner, RunnerConfig};
 use crate::wire::Keyring;
 
@@ -181,6 +183,7 @@ pub fn run(cli: &Cli) -> i32 {
         logger.log(Level::Error, &format!("Configuration error: {e}"));
         return EXIT_NOT_CONFIGURED;
     }
+    let stonith_device = config::stonith::StonithDevice::for_node(hacf, &loaded.local_node);
     let peers: Vec<String> = hacf
         .nodes
         .iter()
@@ -196,6 +199,7 @@ pub fn run(cli: &Cli) -> i32 {
             manage_resources: !cli.no_resources,
             deadtime_ms: hacf.deadtime_ms,
             pid: std::process::id(),
+            stonith: stonith_device.is_some(),
             ..ResourceOptions::default()
         },
     );
@@ -218,6 +222,22 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let fencer = stonith_device.map(|device| {
+        StonithRunner::new(
+            device,
+            config::stonith::stonith_tool(),
+            script_env.clone(),
+            DEFAULT_FENCE_TIMEOUT,
+        )
+    });
+    let watchdog = hacf.watchdog.as_ref().and_then(|path| {
+        let mut notes = Vec::new();
+        let dog = Watchdog::open(path, hacf.deadtime_ms, &mut notes);
+        for (level, text) in notes {
+            logger.log(level, &text);
+        }
+        dog
+    });
     let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
     let core = Core::with_upper(
         params,
@@ -251,6 +271,15 @@ pub fn run(cli: &Cli) -> i32 {
             eprintln!("heartbeat: cannot poll the ping socket: {e}");
             return EXIT_FAILURE;
         }
+    }
+    if let Some(fencer) = fencer {
+        if let Err(e) = event_loop.set_stonith(fencer) {
+            eprintln!("heartbeat: cannot watch STONITH children: {e}");
+            return EXIT_FAILURE;
+        }
+    }
+    if let Some(dog) = watchdog {
+        event_loop.set_watchdog(dog);
     }
     match event_loop.run() {
         Ok(code) => code,

@@ -32,6 +32,7 @@ mod lookup;
 mod ownership;
 mod plan;
 mod script;
+pub mod stonith;
 
 #[cfg(test)]
 mod plan_tests;

@@ -30,7 +30,7 @@ wanted=(
 	ip:iproute2 bridge:iproute2 nsenter:util-linux unshare:util-linux
 	socat:socat nft:nftables ps:procps fuser:psmisc tcpdump:tcpdump
 	flock:util-linux "$HB_BIN":heartbeat /usr/bin/cl_status:heartbeat
-	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents
+	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents /usr/sbin/stonith:cluster-glue
 	groff:groff-base
 )
 missing=()

@@ -43,6 +43,7 @@ impl UpperLayer for ResourceManager {
             self.on_peer_dead(ctx, node);
         } else {
             self.heard.insert(node.to_string());
+            self.fence_peer_back(ctx, node);
         }
         self.settle(ctx);
     }
@@ -53,6 +54,7 @@ impl UpperLayer for ResourceManager {
         }
         self.heard.insert(node.to_string());
         self.peer_may_hold.insert(node.to_string(), true);
+        self.fence_peer_back(ctx, node);
         self.settle(ctx);
     }
 
@@ -97,6 +99,7 @@ impl UpperLayer for ResourceManager {
         }
         match input {
             Input::JobDone { id, outcome } => self.on_job_done(ctx, *id, outcome),
+            Input::FenceDone { node, result } => self.on_fence_done(ctx, node, *result),
             Input::Timer(TimerKey::Other(name)) => self.on_timer(ctx, name),
             _ => {}
         }
@@ -115,7 +118,7 @@ impl ResourceManager {
             TIMER_EMERGENCY => self.emergency_shutdown(ctx),
             TIMER_FAILED_LOCAL => self.standby_after_failure(ctx, Holdings::LOCAL),
             TIMER_FAILED_FOREIGN => self.standby_after_failure(ctx, Holdings::FOREIGN),
-            _ => {}
+            _ => self.fence_timer(ctx, name),
         }
     }
 

@@ -143,6 +143,10 @@ impl ResourceManager {
                 log(ctx, Level::Info, "All HA resources relinquished.");
                 ctx.send(msgs::shutdone());
             }
+            After::ReleasedDuplicates => {
+                log(ctx, Level::Info, "Resource groups held twice released.");
+                self.send_held(ctx, true, None);
+            }
         }
     }
 }

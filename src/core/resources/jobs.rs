@@ -28,6 +28,8 @@ pub(super) enum After {
     Granted,
     /// `hb_giveup_resources` released everything: send `shutdone`.
     GaveUpAll,
+    /// Groups both nodes held were released here (fencing.rs).
+    ReleasedDuplicates,
 }
 
 /// One queued step: an optional job, then its continuation.

@@ -37,6 +37,7 @@
 //! - Our own `shutdone` leads to exit after 1 s (Heartbeat's first delay)
 //!   and when no job runs; respawn-client stop phases are the daemon's.
 
+mod fencing;
 mod holdings;
 mod hooks;
 mod jobflow;
@@ -138,6 +139,8 @@ pub struct ResourceManager {
     before_comm: Vec<Message>,
     /// Fenced or restarting: the process is going away, ignore everything.
     finished: bool,
+    /// Peers being reset by STONITH (running, or waiting for a retry).
+    fencing: fencing::Fencing,
     view: ResourceView,
 }
 
@@ -190,6 +193,7 @@ impl ResourceManager {
             children: Vec::new(),
             before_comm: Vec::new(),
             finished: false,
+            fencing: fencing::Fencing::default(),
             view: ResourceView::default(),
         };
         mgr.publish();
@@ -268,6 +272,7 @@ impl ResourceManager {
                 self.run_req_ours_child(ctx, child);
             }
         }
+        self.resolve_both_own(ctx);
         self.pump(ctx);
         self.shutdown_if_needed(ctx);
         self.pump(ctx);

@@ -20,6 +20,9 @@ pub struct ResourceOptions {
     pub deadtime_ms: u64,
     /// Our process id, for "Heartbeat shutdown in progress. (PID)".
     pub pid: u32,
+    /// A STONITH device is configured for this node: a dead peer that may
+    /// hold resources is reset (`Action::Fence`) before its groups are taken.
+    pub stonith: bool,
 }
 
 impl Default for ResourceOptions {
@@ -29,6 +32,7 @@ impl Default for ResourceOptions {
             fast_start: true,
             deadtime_ms: 30_000,
             pid: 0,
+            stonith: false,
         }
     }
 }

@@ -47,9 +47,12 @@ impl ResourceManager {
                 !self.peer_may_hold.get(node).copied().unwrap_or(true)
             };
         if !gave_up {
-            // No STONITH device is supported yet: this is where a reset
-            // would be requested (result OK/bad/badhost, retried every 5 s)
-            // before taking over. Without one Heartbeat takes over unfenced.
+            if self.opts.stonith {
+                // The takeover waits for a successful reset (fencing.rs).
+                self.start_fence(ctx, node);
+                return;
+            }
+            // Without a device Heartbeat takes over unfenced.
             self.send_when_up(ctx, msgs::stonith(node, msgs::STONITH_NOT_CONFIGURED));
             log(ctx, Level::Warn, "No STONITH device configured.");
             log(ctx, Level::Warn, "Shared disks are not protected.");

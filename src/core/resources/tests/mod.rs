@@ -4,6 +4,7 @@
 //! nodes of ours wired together. Time is simulated; nothing sleeps.
 
 mod failures;
+mod fencing;
 mod legacy;
 mod pair;
 mod shutdown;
@@ -59,6 +60,7 @@ pub(super) fn opts(fast_start: bool) -> ResourceOptions {
         fast_start,
         deadtime_ms: 3000,
         pid: PID,
+        ..ResourceOptions::default()
     }
 }
 
