@@ -135,6 +135,9 @@ impl ResourceManager {
         if self.nice {
             ctx.send(msgs::starting());
             self.state = RscState::Starting;
+            if self.peers.is_empty() {
+                self.alone_in_cluster(ctx);
+            }
         } else if !self.legacy_requested {
             self.legacy_requested = true;
             self.req_our_resources(ctx, false);

@@ -160,6 +160,7 @@ impl ResourceManager {
             .map(|p| p.to_ascii_lowercase())
             .filter(|p| *p != local)
             .collect();
+        let no_peer = peers.is_empty();
         let mgr = ResourceManager {
             keys: GroupKeys::new(&local, groups),
             peer_may_hold: peers.iter().map(|p| (p.clone(), true)).collect(),
@@ -172,7 +173,9 @@ impl ResourceManager {
             state: RscState::Init,
             holds: Holdings::NONE,
             peer_holds: Holdings::NONE,
-            peer_stable: false,
+            // A one-node cluster has no peer whose resource activity we
+            // could wait for: without this a SIGTERM waits forever.
+            peer_stable: no_peer,
             takeover_in_progress: false,
             standby: Standby::Not,
             standby_deadline: None,

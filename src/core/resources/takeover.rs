@@ -81,6 +81,21 @@ impl ResourceManager {
         }
     }
 
+    /// Our addition: with a single `node` line nobody will ever answer our
+    /// `starting` or be declared dead, and Heartbeat 3.0.6 waits forever
+    /// (status `transition`, nothing started, SIGTERM never finishes).
+    /// Take every group as if a peer had died.
+    pub(super) fn alone_in_cluster(&mut self, ctx: &mut UpperCtx) {
+        if !self.opts.manage_resources {
+            return;
+        }
+        let text = "No other node in ha.cf: acquiring every resource group.";
+        log(ctx, Level::Info, text);
+        self.foreign_work_done = true;
+        let local = self.local.clone();
+        self.takeover_from_node(ctx, &local);
+    }
+
     /// Take every group of `node` (`mach_down`) and make sure we have ours.
     pub(super) fn takeover_from_node(&mut self, ctx: &mut UpperCtx, node: &str) {
         if self.shutdown_in_progress {

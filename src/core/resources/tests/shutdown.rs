@@ -270,3 +270,28 @@ fn peer_dying_while_we_wait_to_shut_down_does_not_block_it() {
         ["t=resource rsc_hold=none rtype=full isstable=0 info=shutdown"]
     );
 }
+
+/// A one-node cluster (a single `node` line) has no peer to wait for: it
+/// takes its groups at comm-up and SIGTERM releases them and exits.
+#[test]
+fn a_one_node_cluster_shuts_down() {
+    let mut p = params("alpha");
+    p.nodes = vec!["alpha".to_string()];
+    let mut n = Node::with_params(p, &lab_groups(), AutoFailback::On, opts(false));
+    n.start();
+    n.advance(6500);
+    assert!(n.sim.core.comm_up());
+    n.finish_all_jobs();
+    assert_eq!(n.owned(), [ALPHA_KEY]);
+    n.advance(11_000);
+    assert_eq!(n.state(), "STABLE");
+    n.command(Command::Shutdown);
+    assert!(!n.logged(
+        Level::Warn,
+        "Shutdown delayed until current resource activity finishes."
+    ));
+    n.finish_all_jobs();
+    n.advance(1000);
+    assert!(n.exited());
+    assert_eq!(n.rsc_hold(), "none");
+}
