@@ -13,6 +13,7 @@ use crate::core::{Action, Command, Core, Input, Level};
 use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
+use crate::daemon::respawn::{Clients, ClientsOut};
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -23,6 +24,8 @@ use crate::wire::{self, Keyring, Message};
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the resource script runner (child exits and output pipes).
 const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
+/// Token of the respawn clients' pidfds.
+const CLIENTS_TOKEN: Token = Token(usize::MAX - 4);
 
 /// Exit code after a self-fence (no graceful shutdown happened).
 pub const EXIT_SELF_FENCED: i32 = 99;
@@ -67,6 +70,10 @@ pub struct EventLoop {
     restart_at: Option<Instant>,
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
+    /// `respawn`/`failfast` clients (see `respawn`).
+    clients: Option<Clients>,
+    /// Shutdown finished; exit with this code once the clients are stopped.
+    exit_after_clients: Option<i32>,
 }
 
 impl EventLoop {
@@ -113,7 +120,46 @@ impl EventLoop {
             last_bad_log_ms: None,
             exit_code: None,
             restart_at: None,
+            clients: None,
+            exit_after_clients: None,
         })
+    }
+
+    /// Installs the `respawn`/`failfast` clients (started at comm-up).
+    pub fn set_clients(&mut self, mut clients: Clients) -> io::Result<()> {
+        clients.register(self.poll.registry(), CLIENTS_TOKEN)?;
+        self.clients = Some(clients);
+        Ok(())
+    }
+
+    fn clients_event(&mut self) {
+        let Some(clients) = self.clients.as_mut() else {
+            return;
+        };
+        clients.on_event();
+        self.clients_out();
+    }
+
+    fn clients_out(&mut self) {
+        let outs = self
+            .clients
+            .as_mut()
+            .map(Clients::take_out)
+            .unwrap_or_default();
+        for out in outs {
+            match out {
+                ClientsOut::Log(level, text) => self.logger.log(level, &text),
+                ClientsOut::SelfFence(reason) => {
+                    self.perform(vec![Action::SelfFence { reason }]);
+                }
+                ClientsOut::AllStopped => {
+                    if let Some(code) = self.exit_after_clients.take() {
+                        self.clients = None;
+                        self.perform(vec![Action::Exit { code }]);
+                    }
+                }
+            }
+        }
     }
 
     /// Runs until the core asks to exit; returns the exit code.
@@ -135,6 +181,7 @@ impl EventLoop {
                         self.runner.handle_event();
                         self.runner_events();
                     }
+                    CLIENTS_TOKEN => self.clients_event(),
                     token if self.control.owns(token) => {
                         let now_ms = self.clock.now().mono_ms;
                         let outs = self.control.handle_event(
@@ -165,6 +212,14 @@ impl EventLoop {
             self.drain_media();
             self.fire_timers();
             self.runner_deadline();
+            if self
+                .clients
+                .as_ref()
+                .and_then(Clients::next_deadline)
+                .is_some_and(|d| d <= Instant::now())
+            {
+                self.clients_event();
+            }
             self.control_deadline();
             for (level, text) in self.event_scripts.reap() {
                 self.logger.log(level, &text);
@@ -184,6 +239,7 @@ impl EventLoop {
             .map(|m| m.next_deadline())
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
+        deadlines.push(self.clients.as_ref().and_then(Clients::next_deadline));
         deadlines.push(self.restart_at);
         deadlines.push(
             self.control
@@ -399,6 +455,14 @@ impl EventLoop {
                     self.timers.cancel(&key);
                 }
                 Action::Log { level, text } => self.logger.log(level, &text),
+                Action::Exit { code } if self.clients.as_ref().is_some_and(|c| !c.is_empty()) => {
+                    // Heartbeat stops its clients after the resources.
+                    self.exit_after_clients = Some(code);
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.shutdown();
+                    }
+                    self.clients_out();
+                }
                 Action::Exit { code } => {
                     self.control.close(self.poll.registry());
                     self.exit_code = Some(code);
@@ -406,6 +470,10 @@ impl EventLoop {
                 Action::CommUp => {
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.comm_up();
+                    }
+                    self.clients_out();
                 }
                 Action::Deliver(msg) => {
                     let status = self.core.local_status().to_string();
@@ -425,7 +493,12 @@ impl EventLoop {
                     self.runner.submit(id, job);
                     self.runner_events();
                 }
-                Action::Restart { delay_ms } => self.begin_restart(delay_ms),
+                Action::Restart { delay_ms } => {
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.kill_all();
+                    }
+                    self.begin_restart(delay_ms);
+                }
                 Action::SelfFence { reason } => {
                     // The runner has started the fence command; like
                     // Heartbeat (which SIGKILLs itself) we stop at once.

@@ -10,6 +10,8 @@ pub mod event_loop;
 pub mod event_scripts;
 pub mod pidfile;
 pub mod process;
+pub mod respawn;
+pub mod respawn_policy;
 pub mod startup;
 pub mod statefiles;
 pub mod timers;

@@ -199,6 +199,7 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let clients = respawn_clients(&loaded.hacf, &script_env, &mut logger);
     let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
     let core = Core::with_upper(
         params,
@@ -227,6 +228,11 @@ pub fn run(cli: &Cli) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    if let Err(e) = event_loop.set_clients(clients) {
+        event_loop
+            .logger
+            .log(Level::Error, &format!("cannot watch respawn clients: {e}"));
+    }
     match event_loop.run() {
         Ok(code) => code,
         Err(e) => {
@@ -270,6 +276,24 @@ fn resource_runner(
     }
     let env = cfg.env.vars();
     Ok((Runner::new(cfg, loaded.groups.clone()), env))
+}
+
+/// The `respawn`/`failfast` clients, with the scripts' environment and the
+/// self-fence command of a failed stop.
+fn respawn_clients(
+    hacf: &crate::config::model::HaCf,
+    env: &[(String, String)],
+    logger: &mut Logger,
+) -> crate::daemon::respawn::Clients {
+    let (specs, groups, errors) = crate::daemon::respawn::resolve(&hacf.respawn);
+    for e in errors {
+        logger.log(Level::Error, &e);
+    }
+    let self_fence = match &hacf.self_fence {
+        Some(cmd) => (!cmd.is_empty()).then(|| cmd.clone()),
+        None => RunnerConfig::default().self_fence,
+    };
+    crate::daemon::respawn::Clients::new(specs, groups, env.to_vec(), self_fence)
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
