@@ -446,6 +446,9 @@ impl ApiServer {
             format!("API client {who} removed: {reason}"),
         );
         if let Some(client) = conn.client.as_ref().filter(|c| !c.casual) {
+            // A named client that hangs up without signing off has died
+            // (Heartbeat's audit finds its pid gone): `info=died`.
+            let reason = if reason == "EOF" { "died" } else { reason };
             actions.push(ApiAction::SendCluster(client_status_msg(
                 client,
                 &self.local_node,

@@ -12,6 +12,7 @@ pub mod client;
 pub mod fifo;
 pub mod framing;
 pub mod from_core;
+pub mod notify;
 pub mod getopt;
 pub mod params;
 pub mod requests;

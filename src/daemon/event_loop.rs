@@ -487,8 +487,33 @@ impl EventLoop {
                         .deliver(self.poll.registry(), &local, &msg, now_ms);
                     self.control_outs(outs);
                 }
-                Action::NodeStatus { .. } | Action::LinkStatus { .. } | Action::NodeUuid { .. } => {
+                Action::NodeStatus { node, status } => {
+                    let now_ms = self.clock.now().mono_ms;
+                    let local = self.core.local_node().to_string();
+                    let outs = self.control.node_event(
+                        self.poll.registry(),
+                        &local,
+                        &node,
+                        &status,
+                        now_ms,
+                    );
+                    self.control_outs(outs);
                 }
+                Action::LinkStatus { node, link, up } => {
+                    let now_ms = self.clock.now().mono_ms;
+                    let local = self.core.local_node().to_string();
+                    let ifname = self.core.link_names().get(link).cloned().unwrap_or_default();
+                    let outs = self.control.link_event(
+                        self.poll.registry(),
+                        &local,
+                        &node,
+                        &ifname,
+                        up,
+                        now_ms,
+                    );
+                    self.control_outs(outs);
+                }
+                Action::NodeUuid { .. } => {}
                 Action::RunJob { id, job } => {
                     self.runner.submit(id, job);
                     self.runner_events();
