@@ -285,6 +285,18 @@ fn respawn_clients(
     env: &[(String, String)],
     logger: &mut Logger,
 ) -> crate::daemon::respawn::Clients {
+    // Heartbeat hands its log files to hacluster so that clients running
+    // as that user (ipfail) can log there too.
+    if let Some(uid) = crate::control::auth::system_user("hacluster") {
+        let gid = crate::control::auth::system_group("haclient");
+        for path in [&hacf.logfile, &hacf.debugfile].into_iter().flatten() {
+            let _ = nix::unistd::chown(
+                path,
+                Some(nix::unistd::Uid::from_raw(uid)),
+                gid.map(nix::unistd::Gid::from_raw),
+            );
+        }
+    }
     let (specs, groups, errors) = crate::daemon::respawn::resolve(&hacf.respawn);
     for e in errors {
         logger.log(Level::Error, &e);
@@ -293,7 +305,16 @@ fn respawn_clients(
         Some(cmd) => (!cmd.is_empty()).then(|| cmd.clone()),
         None => RunnerConfig::default().self_fence,
     };
-    crate::daemon::respawn::Clients::new(specs, groups, env.to_vec(), self_fence)
+    // Heartbeat exports every ha.cf directive as HA_<directive>; clients
+    // find their log files there (cl_inherit_logging_environment).
+    let mut env = env.to_vec();
+    for (name, value) in &hacf.raw {
+        let key = format!("HA_{name}");
+        if !env.iter().any(|(k, _)| *k == key) {
+            env.push((key, value.clone()));
+        }
+    }
+    crate::daemon::respawn::Clients::new(specs, groups, env, self_fence)
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).
