@@ -177,14 +177,14 @@ fn debian_ipfail_signs_on_and_handshakes_under_our_daemon() {
     }
     // ipfail logs to our log files (HA_logfile, HA_debugfile): the later ipfail's join
     // (hbapi-clstat) makes the earlier one ask for the ping count
-    // (num_ping_nodes), which the later one finds balanced (abort_giveup,
-    // then ask_resources foreign for auto_failback).
+    // (num_ping_nodes), which the later one finds balanced (abort_giveup;
+    // then, if stable by then, ask_resources foreign for auto_failback).
     let both = || read(&lab, 1, "/var/log/ha-debug") + &read(&lab, 2, "/var/log/ha-debug");
     for line in [
         "Got join message from another ipfail client.",
         "Asking other side for ping node count.",
         "Ping node count is balanced.",
-        "Giving up foreign resources (auto_failback).",
+        "Abort message sent.",
     ] {
         assert!(
             wait_for(|| both().contains(line), Duration::from_secs(20)),
