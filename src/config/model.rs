@@ -136,6 +136,9 @@ pub struct HaCf {
     pub ping_hosts: Vec<String>,
     /// `ping_group NAME HOST…`.
     pub ping_groups: Vec<(String, Vec<String>)>,
+    /// Every node, ping host and ping group name in the order ha.cf defines
+    /// them (Heartbeat's node table order: API `nodelist`, `cl_status`).
+    pub node_order: Vec<String>,
     pub auto_failback: AutoFailback,
     /// True when auto_failback was never set (the risky `legacy` default).
     pub auto_failback_defaulted: bool,
@@ -216,6 +219,7 @@ impl Default for HaCf {
             media: Vec::new(),
             ping_hosts: Vec::new(),
             ping_groups: Vec::new(),
+            node_order: Vec::new(),
             auto_failback: AutoFailback::Legacy,
             auto_failback_defaulted: true,
             hopfudge: 1,

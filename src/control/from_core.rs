@@ -1,7 +1,7 @@
 //! Building the [`ClusterView`] from the protocol core plus what only the
 //! daemon knows (configuration, resource layer, process facts).
 
-use super::view::{ClusterView, GroupView, LinkView, NodeView};
+use super::view::{ClusterView, GroupView, LinkView, NodeType, NodeView};
 use crate::core::{Core, Counters};
 
 /// The parts of the view the core does not hold.
@@ -90,6 +90,18 @@ pub fn view_from_core(core: &Core, ctx: &ViewContext) -> ClusterView {
             });
         }
         view.nodes.push(nv);
+    }
+    // Ping nodes take their place in the ha.cf node table order.
+    for ping in core.ping_nodes() {
+        let mut nv = NodeView::normal(ping.name(), ping.status());
+        nv.nodetype = NodeType::Ping;
+        nv.links.push(LinkView {
+            name: ping.name().to_string(),
+            status: if ping.link_up() { "up" } else { "dead" }.to_string(),
+            last_heard_ms: ping.last_heard_ms().map(|at| ctx.now_ms.saturating_sub(at)),
+        });
+        let at = ping.params().position.min(view.nodes.len());
+        view.nodes.insert(at, nv);
     }
     view
 }

@@ -11,6 +11,7 @@ use super::history::History;
 use super::node::NodeState;
 use super::outbound::{self, Stamp};
 use super::params::CoreParams;
+use super::pingnodes::PingNodes;
 use super::rng::Rng;
 use super::seqtrack::ACK_DIV;
 use super::upper::{NoUpperLayer, UpperCtx, UpperLayer};
@@ -66,6 +67,7 @@ pub struct Core {
     pub(super) unknown_logged: BTreeMap<String, u64>,
     depth: u32,
     deferred: VecDeque<Message>,
+    pub(super) pings: PingNodes,
 }
 
 impl Core {
@@ -112,6 +114,7 @@ impl Core {
             })
             .collect();
         let flow_control = p.flow_control;
+        let pings = PingNodes::new(&p.ping_nodes);
         Core {
             local_dt_ms: p.deadtime_ms,
             p,
@@ -137,6 +140,7 @@ impl Core {
             unknown_logged: BTreeMap::new(),
             depth: 0,
             deferred: VecDeque::new(),
+            pings,
         }
     }
 
@@ -167,6 +171,7 @@ impl Core {
         for i in self.peer_indices() {
             self.arm_node_dead(i, &mut out);
         }
+        self.ping_start(now, &mut out);
         self.check_comm(now, &mut out);
         self.drain_deferred(now, &mut out);
         out
@@ -200,6 +205,8 @@ impl Core {
             input @ Input::JobDone { .. } => {
                 self.call_upper(now, &mut out, |up, ctx| up.on_input(ctx, &input));
             }
+            // Rejected replies are only dropped, as Heartbeat does.
+            Input::PingReply(msg) => _ = self.on_ping_reply(now, &msg, &mut out),
         }
         self.drain_deferred(now, &mut out);
         out
@@ -228,6 +235,7 @@ impl Core {
             }
             TimerKey::NodeDead(name) => self.on_node_dead_timer(now, &name, out),
             TimerKey::LinkDead(name, link) => self.on_link_dead_timer(now, &name, link, out),
+            TimerKey::PingDead(name) => self.on_ping_dead_timer(now, &name, out),
             TimerKey::ReqNodes => self.send_reqnodes(now, out),
             TimerKey::Rexmit(name, seq) => self.on_rexmit_timer(now, &name, seq, out),
             // Late heartbeats are reported when they arrive; initdead is
@@ -321,6 +329,7 @@ impl Core {
         let st = self.nodes[self.local].status.clone();
         let msg = outbound::status(&st, self.local_dt_ms, self.flow_control);
         self.last_local_status_ms = Some(now.mono_ms);
+        self.ping_note_status_sent(now);
         self.send(now, msg, out);
     }
 

@@ -295,7 +295,7 @@ impl Core {
         if self.links_up || self.starting || !self.started {
             return;
         }
-        if !self.nodes.iter().all(|n| n.any_packets || n.is_dead()) {
+        if !self.nodes.iter().all(|n| n.any_packets || n.is_dead()) || !self.pings_heard_or_dead() {
             return;
         }
         self.links_up = true;
@@ -308,6 +308,7 @@ impl Core {
                 }
             }
         }
+        self.ping_rearm_all(out);
         if self.flow_control {
             self.send_reqnodes(now, out);
         } else {

@@ -34,6 +34,7 @@ mod membership;
 mod node;
 mod outbound;
 mod params;
+pub mod pingnodes;
 mod queries;
 mod receive;
 mod reliability;
@@ -49,6 +50,7 @@ pub use counters::Counters;
 pub use engine::Core;
 pub use node::{LinkState, NodeState};
 pub use params::{CoreParams, ParamsError};
+pub use pingnodes::{PingNodeParams, PingNodeState, PingReject};
 pub use upper::{NoUpperLayer, UpperCtx, UpperLayer};
 
 /// Time as the core sees it, passed in with every input.
@@ -74,6 +76,8 @@ pub enum TimerKey {
     NodeWarn(String),
     /// A link (node, link) dead deadline.
     LinkDead(String, LinkIndex),
+    /// A ping node's dead deadline (node name).
+    PingDead(String),
     /// initdead before comm-up.
     InitDead,
     /// Re-send `reqnodes` (every second until `repnodes` arrives).
@@ -210,4 +214,6 @@ pub enum Input {
         id: JobId,
         outcome: JobOutcome,
     },
+    /// An authenticated echo reply payload (`t=NS_st`) of a ping node.
+    PingReply(Message),
 }

@@ -29,6 +29,10 @@ pub struct CoreParams {
     pub rng_seed: u64,
     /// Peer UUIDs already known (e.g. from the host cache file).
     pub known_uuids: Vec<(String, [u8; 16])>,
+    /// `ping` / `ping_group` nodes.
+    pub ping_nodes: Vec<super::PingNodeParams>,
+    /// Dead interval of ping nodes.
+    pub deadping_ms: u64,
 }
 
 impl Default for CoreParams {
@@ -49,6 +53,8 @@ impl Default for CoreParams {
             flow_control: true,
             rng_seed: 0,
             known_uuids: Vec::new(),
+            ping_nodes: Vec::new(),
+            deadping_ms: 30_000,
         }
     }
 }
@@ -130,6 +136,7 @@ impl CoreParams {
         self.keepalive_ms = self.keepalive_ms.max(1);
         self.deadtime_ms = self.deadtime_ms.max(1);
         self.initdead_ms = self.initdead_ms.max(1);
+        self.deadping_ms = self.deadping_ms.max(1);
         self.max_rexmit_delay_ms = self.max_rexmit_delay_ms.max(1);
         for (n, _) in self.known_uuids.iter_mut() {
             *n = n.to_ascii_lowercase();
@@ -137,9 +144,10 @@ impl CoreParams {
         self
     }
 
-    /// The `ttl` control field: hopfudge plus the number of configured nodes.
+    /// The `ttl` control field: hopfudge plus the number of configured
+    /// nodes, ping nodes included.
     pub(super) fn ttl(&self) -> u64 {
-        u64::from(self.hopfudge) + self.nodes.len() as u64
+        u64::from(self.hopfudge) + self.nodes.len() as u64 + self.ping_nodes.len() as u64
     }
 }
 

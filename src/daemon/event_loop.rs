@@ -14,6 +14,7 @@ use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::respawn::{Clients, ClientsOut};
+use crate::daemon::ping_io::PingIo;
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -26,6 +27,8 @@ const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
 /// Token of the respawn clients' pidfds.
 const CLIENTS_TOKEN: Token = Token(usize::MAX - 4);
+/// Token of the ping medium's raw socket.
+const PING_TOKEN: Token = Token(usize::MAX - 3);
 
 /// Exit code after a self-fence (no graceful shutdown happened).
 pub const EXIT_SELF_FENCED: i32 = 99;
@@ -74,6 +77,7 @@ pub struct EventLoop {
     clients: Option<Clients>,
     /// Shutdown finished; exit with this code once the clients are stopped.
     exit_after_clients: Option<i32>,
+    ping: Option<PingIo>,
 }
 
 impl EventLoop {
@@ -122,6 +126,7 @@ impl EventLoop {
             restart_at: None,
             clients: None,
             exit_after_clients: None,
+            ping: None,
         })
     }
 
@@ -177,6 +182,7 @@ impl EventLoop {
             for event in events.iter() {
                 match event.token() {
                     SIGNAL_TOKEN => self.handle_signals(),
+                    PING_TOKEN => self.receive_pings(),
                     RUNNER_TOKEN => {
                         self.runner.handle_event();
                         self.runner_events();
@@ -210,6 +216,9 @@ impl EventLoop {
                 }
             }
             self.drain_media();
+            if self.ping.as_ref().is_some_and(|p| p.pending) {
+                self.receive_pings();
+            }
             self.fire_timers();
             self.runner_deadline();
             if self
@@ -230,7 +239,7 @@ impl EventLoop {
     }
 
     fn poll_timeout(&self) -> Option<std::time::Duration> {
-        if self.pending_recv.iter().any(|p| *p) {
+        if self.pending_recv.iter().any(|p| *p) || self.ping.as_ref().is_some_and(|p| p.pending) {
             return Some(std::time::Duration::ZERO);
         }
         let mut deadlines: Vec<Option<Instant>> = self
@@ -561,6 +570,32 @@ impl EventLoop {
             };
             let result = self.media[index].send(bytes, now);
             self.note_send(index, result);
+        }
+        if let Some(ping) = self.ping.as_mut() {
+            for (level, text) in ping.on_transmit(&msg, &self.keys) {
+                self.logger.log(level, &text);
+            }
+        }
+    }
+
+    /// Use the ping medium (ping nodes configured).
+    pub fn set_ping(&mut self, mut ping: PingIo) -> io::Result<()> {
+        ping.register(self.poll.registry(), PING_TOKEN)?;
+        self.ping = Some(ping);
+        Ok(())
+    }
+
+    fn receive_pings(&mut self) {
+        let now_ms = self.clock.now().mono_ms;
+        let Some(ping) = self.ping.as_mut() else {
+            return;
+        };
+        let (replies, lines) = ping.receive(&self.keys, now_ms);
+        for (level, text) in lines {
+            self.logger.log(level, &text);
+        }
+        for msg in replies {
+            self.feed(Input::PingReply(msg));
         }
     }
 

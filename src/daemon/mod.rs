@@ -9,6 +9,7 @@ pub mod control_io;
 pub mod event_loop;
 pub mod event_scripts;
 pub mod pidfile;
+pub mod ping_io;
 pub mod process;
 pub mod respawn;
 pub mod respawn_policy;

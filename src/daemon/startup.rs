@@ -12,6 +12,7 @@ use crate::daemon::clock::Clock;
 use crate::daemon::control_io::ControlIo;
 use crate::daemon::event_loop::{EventLoop, Reloader};
 use crate::daemon::event_scripts::EventScripts;
+use crate::daemon::ping_io::PingIo;
 use crate::daemon::upper::DaemonUpper;
 use crate::daemon::{pidfile, process, statefiles};
 use crate::log::{LogConfig, Logger};
@@ -87,6 +88,12 @@ pub fn run(cli: &Cli) -> i32 {
         logger.log(Level::Error, "Configuration error, heartbeat not started.");
         return EXIT_NOT_CONFIGURED;
     }
+    let ping_nodes = media::ping::ping_node_params(hacf);
+    if let Err(e) = media::ping::resolve(&ping_nodes) {
+        logger.log(Level::Error, &e.to_string());
+        logger.log(Level::Error, "Configuration error, heartbeat not started.");
+        return EXIT_NOT_CONFIGURED;
+    }
 
     if let Err(e) = process::detach(cli.foreground) {
         logger.log(Level::Error, &format!("cannot daemonise: {e}"));
@@ -101,6 +108,13 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(media) => media,
         Err(e) => {
             logger.log(Level::Error, &e.located());
+            return EXIT_NOT_CONFIGURED;
+        }
+    };
+    let ping = match open_ping(&ping_nodes) {
+        Ok(p) => p,
+        Err(e) => {
+            logger.log(Level::Error, &e.to_string());
             return EXIT_NOT_CONFIGURED;
         }
     };
@@ -136,6 +150,9 @@ pub fn run(cli: &Cli) -> i32 {
             logger.log(Level::Info, line);
         }
     }
+    for line in ping.iter().flat_map(|p| p.opened_log()) {
+        logger.log(Level::Info, &line);
+    }
     if hacf.realtime && !cli.no_realtime {
         for (level, text) in process::make_realtime(None, hacf.memreserve_kib) {
             logger.log(level, &text);
@@ -157,6 +174,8 @@ pub fn run(cli: &Cli) -> i32 {
         flow_control: true,
         rng_seed: rng_seed(),
         known_uuids: Vec::new(),
+        ping_nodes,
+        deadping_ms: hacf.deadping_ms,
     };
     if let Err(e) = params.validate() {
         logger.log(Level::Error, &format!("Configuration error: {e}"));
@@ -232,6 +251,12 @@ pub fn run(cli: &Cli) -> i32 {
         event_loop
             .logger
             .log(Level::Error, &format!("cannot watch respawn clients: {e}"));
+    }
+    if let Some(ping) = ping {
+        if let Err(e) = event_loop.set_ping(PingIo::new(ping)) {
+            eprintln!("heartbeat: cannot poll the ping socket: {e}");
+            return EXIT_FAILURE;
+        }
     }
     match event_loop.run() {
         Ok(code) => code,
@@ -379,4 +404,16 @@ impl Reloader for AuthkeysReloader {
             ),
         }
     }
+}
+
+/// The ping medium when ping nodes are configured. Its echo id is our pid
+/// (Heartbeat: the pid that parsed ha.cf), 16 bits.
+fn open_ping(
+    nodes: &[crate::core::PingNodeParams],
+) -> Result<Option<media::ping::PingMedium>, media::ping::PingError> {
+    if nodes.is_empty() {
+        return Ok(None);
+    }
+    let ident = (std::process::id() & 0xffff) as u16;
+    media::ping::PingMedium::open(nodes, ident).map(Some)
 }

@@ -11,6 +11,7 @@
 pub mod bcast;
 pub mod mcast;
 mod netif;
+pub mod ping;
 pub mod serial;
 mod serial_framer;
 mod serial_writer;

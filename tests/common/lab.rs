@@ -348,6 +348,18 @@ impl Lab {
         self.script(&["drop", host.as_str(), pct.as_str()]);
     }
 
+    /// Drop every packet between host `i` and `addr` (both ways, inside `i`).
+    pub fn block(&self, i: usize, addr: &str) {
+        let host = self.host(i);
+        self.script(&["block", host.as_str(), addr]);
+    }
+
+    /// Undo [`Lab::block`].
+    pub fn unblock(&self, i: usize, addr: &str) {
+        let host = self.host(i);
+        self.script(&["unblock", host.as_str(), addr]);
+    }
+
     /// Everything the daemons of host `i` logged: /var/log/ha-log (real
     /// heartbeat, or ours if configured so), daemon.out (stdout/stderr of
     /// [`Lab::run`]) and heartbeat.console (the real one before it daemonises).

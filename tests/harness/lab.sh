@@ -21,6 +21,8 @@
 #                                          --crash: --kill + "reboot" (wipe /run, extra addresses)
 #   lab.sh cut|restore HOST                drop / forward every frame of HOST's switch port
 #   lab.sh drop HOST PERCENT               drop PERCENT % of eth0 packets in each direction (0: off)
+#   lab.sh block|unblock HOST ADDR         drop / pass every IPv4 packet between HOST and ADDR
+#                                          (nftables inside HOST; other paths unaffected)
 #   lab.sh dir HOST                        HOST's directory (etc-ha.d, run, log, srv, ...)
 #   lab.sh down PREFIX [--purge]           SIGKILL every lab process (by pid: netns or mount ns
 #                                          of the lab), delete the namespaces; keeps hosts/*/log
@@ -459,6 +461,25 @@ cmd_drop() {
 	say "$NS: dropping $pct % of eth0 packets each way"
 }
 
+# One nftables table per blocked address, so blocks of several addresses stack.
+cmd_block() {
+	[ $# -eq 2 ] || usage
+	set_host "$1"
+	local addr=$2 table
+	[[ "$addr" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "$OP: bad IPv4 address '$addr'"
+	table=hbrs_block_${addr//./_}
+	ip netns exec "$NS" nft delete table ip "$table" 2>/dev/null || true
+	if [ "$OP" = block ]; then
+		ip netns exec "$NS" nft -f - <<-EOF
+			table ip $table {
+				chain in { type filter hook input priority -100; policy accept; ip saddr $addr drop; }
+				chain out { type filter hook output priority -100; policy accept; ip daddr $addr drop; }
+			}
+		EOF
+	fi
+	say "$NS: ${OP}ed $addr"
+}
+
 # --- main ----------------------------------------------------------------------------
 [ $# -ge 1 ] || usage
 OP=$1; shift
@@ -475,6 +496,7 @@ pids) [ $# -eq 1 ] || usage; set_host "$1"; host_pids ;;
 kill) cmd_kill "$@" ;;
 cut | restore) cmd_port "$@" ;;
 drop) cmd_drop "$@" ;;
+block | unblock) cmd_block "$@" ;;
 dir) [ $# -eq 1 ] || usage; set_host "$1"; echo "$HD" ;;
 -h | --help | help) usage ;;
 *) die "unknown command '$OP'" ;;

@@ -266,6 +266,7 @@ impl<'p> Builder<'p> {
             return None;
         }
         self.node_lines.insert(lower.clone(), self.line);
+        self.cf.node_order.push(lower.clone());
         Some(lower)
     }
 

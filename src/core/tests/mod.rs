@@ -4,6 +4,7 @@
 mod capture;
 mod comm;
 mod liveness;
+mod ping;
 mod receive;
 mod reliability;
 mod startup;
@@ -47,6 +48,7 @@ pub(super) fn params(local: &str) -> CoreParams {
         flow_control: true,
         rng_seed: 1,
         known_uuids: Vec::new(),
+        ..CoreParams::default()
     }
 }
 
