@@ -62,9 +62,7 @@ fn respawn_restarts_exit_100_crash_loop_and_shutdown_order() {
     // The client that exited 0 once was restarted and now stays.
     assert_eq!(count(&lab, 1, "once"), 2, "{}", log());
     assert!(log().contains(&format!("Respawning client \"{client} once\":")));
-    assert!(log().contains(&format!(
-        "Managed {client} once process"
-    )));
+    assert!(log().contains(&format!("Managed {client} once process")));
     // Exit code 100: started once, never again.
     assert_eq!(count(&lab, 1, "exit100"), 1, "{}", log());
     assert!(!log().contains(&format!("Respawning client \"{client} exit100\"")));
@@ -106,10 +104,7 @@ fn respawn_restarts_exit_100_crash_loop_and_shutdown_order() {
     assert!(whoami_kill < once_kill && done < whoami_kill, "{text}");
     // Nothing of the lab host keeps running.
     assert!(
-        wait_for(
-            || lab.pids(1).is_empty(),
-            Duration::from_secs(5)
-        ),
+        wait_for(|| lab.pids(1).is_empty(), Duration::from_secs(5)),
         "processes left: {:?}",
         lab.pids(1)
     );
@@ -208,7 +203,11 @@ fn debian_ipfail_signs_on_and_handshakes_under_our_daemon() {
         lab.exec_stdout(1, &["ip", "-o", "-4", "addr", "show", "dev", "eth0"])
             .contains(&format!("{VIP}/"))
     };
-    assert!(wait_for(on_alpha, Duration::from_secs(20)), "{}", ha_log(&lab, 1));
+    assert!(
+        wait_for(on_alpha, Duration::from_secs(20)),
+        "{}",
+        ha_log(&lab, 1)
+    );
     for i in [1, 2] {
         let log = ha_log(&lab, i);
         assert!(!log.contains("Respawning client"), "h{i}:\n{log}");
@@ -310,9 +309,11 @@ impl PingPair {
     fn expect_owner(&self, step: &str, owner: Option<usize>, timeout: Duration) {
         let want = |i: usize| owner.is_none_or(|o| o == i);
         let ok = wait_for(
-            || self.runs_group(1) == want(1) && self.runs_group(2) == want(2) && {
-                // the loser must not keep the address either
-                (1..=2).all(|i| want(i) || !self.has_vip(i))
+            || {
+                self.runs_group(1) == want(1) && self.runs_group(2) == want(2) && {
+                    // the loser must not keep the address either
+                    (1..=2).all(|i| want(i) || !self.has_vip(i))
+                }
             },
             timeout,
         );
@@ -339,7 +340,9 @@ impl PingPair {
     }
 
     fn unblock(&self, i: usize) {
-        let out = self.lab.exec(i, &["nft", "delete", "table", "inet", "ipft"]);
+        let out = self
+            .lab
+            .exec(i, &["nft", "delete", "table", "inet", "ipft"]);
         assert!(out.status.success(), "nft: {out:?}");
     }
 }
@@ -362,20 +365,35 @@ fn ping_failover(name: &str, ping_first: bool, deadping: u32, impls: [Impl; 2]) 
     );
     p.block(1, "198.18.0.3");
     p.expect_owner("alpha lost its ping node", Some(2), long);
-    assert!(
-        p.logs().contains("Giving up because we were told that we have less ping nodes."),
-        "[{name}]\n{}",
-        p.logs()
-    );
+    // bravo's ipfail answered alpha's num_ping_nodes with you_are_dead,
+    // and alpha's ipfail asked its daemon for standby.
+    for line in [
+        "Telling other node that we have more visible ping nodes.",
+        "Giving up because we were told that we have less ping nodes.",
+        "alpha wants to go standby [all]",
+    ] {
+        assert!(
+            p.logs().contains(line),
+            "[{name}] no {line:?}\n{}",
+            p.logs()
+        );
+    }
     p.unblock(1);
     p.expect_owner("alpha sees its ping node again", Some(1), long);
     let _ = std::fs::remove_dir_all(&conf);
 }
 
-fn run_parallel(cases: Vec<(&'static str, Box<dyn FnOnce() + Send>)>) {
+/// Runs `ping_failover(name, ping_first, deadping)` for pairs of ours, one
+/// thread (and lab) per case, and names the cases that failed.
+fn run_parallel(cases: &[(&'static str, bool, u32)]) {
     let handles: Vec<_> = cases
-        .into_iter()
-        .map(|(name, f)| (name, std::thread::spawn(f)))
+        .iter()
+        .map(|&(name, first, dp)| {
+            let h = std::thread::spawn(move || {
+                ping_failover(name, first, dp, [Impl::Ours, Impl::Ours])
+            });
+            (name, h)
+        })
         .collect();
     let failed: Vec<&str> = handles
         .into_iter()
@@ -393,23 +411,12 @@ fn ipfail_moves_the_group_whatever_the_ping_line_order_and_deadping() {
     if !require_real_heartbeat() {
         return;
     }
-    run_parallel(vec![
-        (
-            "first-dp4",
-            Box::new(|| ping_failover("pf4", true, 4, [Impl::Ours, Impl::Ours])),
-        ),
-        (
-            "first-dp2",
-            Box::new(|| ping_failover("pf2", true, 2, [Impl::Ours, Impl::Ours])),
-        ),
-        (
-            "last-dp4",
-            Box::new(|| ping_failover("pl4", false, 4, [Impl::Ours, Impl::Ours])),
-        ),
-        (
-            "last-dp2",
-            Box::new(|| ping_failover("pl2", false, 2, [Impl::Ours, Impl::Ours])),
-        ),
+    // (lab name, ping line before the nodes, deadping in s; deadtime is 3)
+    run_parallel(&[
+        ("pf4", true, 4),
+        ("pf2", true, 2),
+        ("pl4", false, 4),
+        ("pl2", false, 2),
     ]);
 }
 

@@ -216,7 +216,12 @@ impl ControlIo {
         })
     }
 
-    fn deliver_all(&mut self, registry: &Registry, msgs: &[Message], now_ms: u64) -> Vec<ControlOut> {
+    fn deliver_all(
+        &mut self,
+        registry: &Registry,
+        msgs: &[Message],
+        now_ms: u64,
+    ) -> Vec<ControlOut> {
         let Some(api) = &mut self.api else {
             return Vec::new();
         };

@@ -13,8 +13,8 @@ use crate::core::{Action, Command, Core, Input, Level};
 use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
-use crate::daemon::respawn::{Clients, ClientsOut};
 use crate::daemon::ping_io::PingIo;
+use crate::daemon::respawn::{Clients, ClientsOut};
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -511,7 +511,12 @@ impl EventLoop {
                 Action::LinkStatus { node, link, up } => {
                     let now_ms = self.clock.now().mono_ms;
                     let local = self.core.local_node().to_string();
-                    let ifname = self.core.link_names().get(link).cloned().unwrap_or_default();
+                    let ifname = self
+                        .core
+                        .link_names()
+                        .get(link)
+                        .cloned()
+                        .unwrap_or_default();
                     let outs = self.control.link_event(
                         self.poll.registry(),
                         &local,

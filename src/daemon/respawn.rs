@@ -61,12 +61,7 @@ pub fn resolve(lines: &[ClientLine]) -> (Vec<ClientSpec>, Vec<Vec<u32>>, Vec<Str
     let mut groups = Vec::new();
     let mut errors = Vec::new();
     for line in lines {
-        let Some(uid) = line
-            .user
-            .parse()
-            .ok()
-            .or_else(|| system_user(&line.user))
-        else {
+        let Some(uid) = line.user.parse().ok().or_else(|| system_user(&line.user)) else {
             errors.push(format!(
                 "Invalid user [{}] for client [{}]: client not started",
                 line.user, line.command
@@ -298,8 +293,11 @@ impl Clients {
                 ));
                 if let (Some(reg), Some(fd)) = (&self.registry, &run.pidfd) {
                     // Without the registration the deadline poll finds the exit.
-                    let _ =
-                        reg.register(&mut SourceFd(&fd.as_raw_fd()), self.token, Interest::READABLE);
+                    let _ = reg.register(
+                        &mut SourceFd(&fd.as_raw_fd()),
+                        self.token,
+                        Interest::READABLE,
+                    );
                 }
                 if let Some(slot) = self.running.get_mut(idx) {
                     *slot = Some(run);

@@ -51,7 +51,11 @@ pub enum Event {
     /// Client `idx` could not be started (logged by the caller).
     StartFailed { idx: usize },
     /// Client `idx` ended.
-    Exited { idx: usize, ending: Ending, now_ms: u64 },
+    Exited {
+        idx: usize,
+        ending: Ending,
+        now_ms: u64,
+    },
     /// Graceful shutdown: stop the clients, last first.
     Shutdown,
 }
@@ -59,12 +63,21 @@ pub enum Event {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Act {
     /// Start client `idx` after `delay_ms`.
-    Start { idx: usize, delay_ms: u64 },
+    Start {
+        idx: usize,
+        delay_ms: u64,
+    },
     /// Send `signal` to the process group `pid`.
-    Kill { idx: usize, pid: i32, signal: i32 },
+    Kill {
+        idx: usize,
+        pid: i32,
+        signal: i32,
+    },
     Log(Level, String),
     /// Fence this machine (failfast client died).
-    SelfFence { reason: String },
+    SelfFence {
+        reason: String,
+    },
     /// Shutdown: every client is stopped.
     AllStopped,
 }
