@@ -4,7 +4,7 @@
 //! * respawn: a client that exits is restarted, exit code 100 is not, a
 //!   crash loop stops at Heartbeat's limit with its log line, clients run
 //!   as their user, and SIGTERM stops them last-first before the daemon
-//!   exits.
+//!   exits (SIGKILL for one that ignores SIGTERM).
 //! * failfast: a client dying abnormally runs the self-fence action (a
 //!   `touch` here, never a reboot) and the daemon stops.
 //! * Debian's `/usr/libexec/heartbeat/ipfail` respawned by our daemon signs
@@ -82,7 +82,7 @@ fn respawn_restarts_exit_100_crash_loop_and_shutdown_order() {
     // SIGTERM: the running clients are stopped last-first, then we exit.
     lab.kill_pid(pid, libc::SIGTERM);
     assert!(
-        wait_for(|| !pid_alive(pid), Duration::from_secs(20)),
+        wait_for(|| !pid_alive(pid), Duration::from_secs(25)),
         "daemon did not exit:\n{}",
         log()
     );
@@ -102,6 +102,16 @@ fn respawn_restarts_exit_100_crash_loop_and_shutdown_order() {
         .find("Heartbeat shutdown complete.")
         .expect("no shutdown line");
     assert!(whoami_kill < once_kill && done < whoami_kill, "{text}");
+    // The first client ignores SIGTERM: SIGKILL 10 s after the shutdown began.
+    let stubborn_kill = text
+        .find(&format!("killing {client} stubborn process group"))
+        .expect("no kill line for stubborn");
+    assert!(once_kill < stubborn_kill, "{text}");
+    assert!(
+        text.contains(&format!("WARN: killing {client} stubborn process group"))
+            && text.contains("with signal 9"),
+        "{text}"
+    );
     // Nothing of the lab host keeps running.
     assert!(
         wait_for(|| lab.pids(1).is_empty(), Duration::from_secs(5)),

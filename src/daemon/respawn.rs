@@ -22,6 +22,9 @@ use crate::runner::{child_command, pidfd_open, SpawnSpec};
 
 /// Exit polling interval without pidfds.
 const POLL_MS: u64 = 200;
+/// Clients still running this long after the shutdown began get SIGKILL
+/// (Heartbeat waits up to its 60 min emergency shutdown).
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// What the poll loop must do for the clients.
 #[derive(Debug, PartialEq)]
@@ -51,6 +54,8 @@ pub struct Clients {
     out: Vec<ClientsOut>,
     /// ha.cf `selffence` (None: nothing to run), for failfast clients.
     self_fence: Option<Vec<String>>,
+    /// When clients still running at shutdown get SIGKILL.
+    kill_at: Option<Instant>,
 }
 
 /// Resolves the `respawn`/`failfast` lines; unknown users are logged and
@@ -121,6 +126,7 @@ impl Clients {
             started: Instant::now(),
             out: Vec::new(),
             self_fence,
+            kill_at: None,
         }
     }
 
@@ -147,6 +153,7 @@ impl Clients {
     pub fn shutdown(&mut self) {
         // Delayed restarts are dropped: the policy learns they failed.
         let delayed: Vec<usize> = self.delayed.drain(..).map(|(_, idx)| idx).collect();
+        self.kill_at = Some(Instant::now() + STOP_GRACE);
         self.feed(Event::Shutdown);
         for idx in delayed {
             self.feed(Event::StartFailed { idx });
@@ -165,6 +172,28 @@ impl Clients {
         }
     }
 
+    /// Shutdown took too long: SIGKILL whatever still runs.
+    fn kill_stragglers(&mut self) {
+        for (idx, run) in self.running.iter().enumerate() {
+            let Some(run) = run else { continue };
+            let pid = run.child.id() as i32;
+            let cmd = self
+                .policy
+                .specs()
+                .get(idx)
+                .map(|s| s.command.clone())
+                .unwrap_or_default();
+            self.out.push(ClientsOut::Log(
+                Level::Warn,
+                format!("killing {cmd} process group {pid} with signal 9"),
+            ));
+            // SAFETY: kill(2) on the group we created; ESRCH is fine.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
+
     /// Pid of client `idx` while it runs (tests, status).
     pub fn pid(&self, idx: usize) -> Option<i32> {
         self.policy.pid(idx)
@@ -179,10 +208,10 @@ impl Clients {
             .flatten()
             .any(|r| r.pidfd.is_none() || self.registry.is_none())
             .then(|| Instant::now() + Duration::from_millis(POLL_MS));
-        match (delayed, polling) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let kill = self
+            .kill_at
+            .filter(|_| self.running.iter().any(Option::is_some));
+        [delayed, polling, kill].into_iter().flatten().min()
     }
 
     /// A poll event for our token, or a deadline passed: reap and start.
@@ -197,6 +226,10 @@ impl Clients {
         self.delayed.retain(|(at, _)| *at > now);
         for idx in due {
             self.spawn(idx);
+        }
+        if self.kill_at.is_some_and(|at| at <= now) {
+            self.kill_at = None;
+            self.kill_stragglers();
         }
         self.reap();
     }
