@@ -393,16 +393,16 @@ fn ping_failover(name: &str, ping_first: bool, deadping: u32, impls: [Impl; 2]) 
     let _ = std::fs::remove_dir_all(&conf);
 }
 
-/// Runs `ping_failover(name, ping_first, deadping)` for pairs of ours, one
-/// thread (and lab) per case, and names the cases that failed.
-fn run_parallel(cases: &[(&'static str, bool, u32)]) {
+/// Runs `ping_failover` for each `(lab name, ping line first, deadping,
+/// alpha, bravo)`, one thread (and lab) per case; names the failed cases.
+fn run_parallel(cases: &[(&'static str, bool, u32, Impl, Impl)]) {
     let handles: Vec<_> = cases
         .iter()
-        .map(|&(name, first, dp)| {
-            let h = std::thread::spawn(move || {
-                ping_failover(name, first, dp, [Impl::Ours, Impl::Ours])
-            });
-            (name, h)
+        .map(|&(name, first, dp, a, b)| {
+            (
+                name,
+                std::thread::spawn(move || ping_failover(name, first, dp, [a, b])),
+            )
         })
         .collect();
     let failed: Vec<&str> = handles
@@ -422,24 +422,29 @@ fn ipfail_moves_the_group_whatever_the_ping_line_order_and_deadping() {
         return;
     }
     // (lab name, ping line before the nodes, deadping in s; deadtime is 3)
+    use Impl::Ours;
     run_parallel(&[
-        ("pf4", true, 4),
-        ("pf2", true, 2),
-        ("pl4", false, 4),
-        ("pl2", false, 2),
+        ("pf4", true, 4, Ours, Ours),
+        ("pf2", true, 2, Ours, Ours),
+        ("pl4", false, 4, Ours, Ours),
+        ("pl2", false, 2, Ours, Ours),
     ]);
 }
 
-/// A mixed pair: our alpha (with Debian's ipfail) loses its ping node, the
-/// real 3.0.6 bravo (with its ipfail) takes the group, and gives it back.
-/// The ha.cf is run 1a's (ping first, deadping 4), with which a real alpha
-/// would not have failed over.
+/// Mixed pairs, each node with Debian's ipfail: our alpha loses its ping
+/// node and the real 3.0.6 bravo takes the group (with run 1a's ha.cf: ping
+/// first, deadping 4, with which a real alpha would not have failed over);
+/// and a real alpha losing its ping node gives the group to our bravo (with
+/// an ha.cf the real one handles: ping last, deadping 2). Both come back.
 #[test]
-fn ipfail_in_a_mixed_pair_with_a_real_heartbeat() {
+fn ipfail_in_mixed_pairs_with_a_real_heartbeat() {
     if !require_real_heartbeat() {
         return;
     }
-    ping_failover("mix", true, 4, [Impl::Ours, Impl::Real]);
+    run_parallel(&[
+        ("mor", true, 4, Impl::Ours, Impl::Real),
+        ("mro", false, 2, Impl::Real, Impl::Ours),
+    ]);
 }
 
 /// Cut the link between the nodes while both still reach the ping host:
