@@ -450,7 +450,7 @@ fn ipfail_in_mixed_pairs_with_a_real_heartbeat() {
 /// Cut the link between the nodes while both still reach the ping host:
 /// ipfail cannot help (each node sees the same ping count and its peer
 /// dead), so without STONITH both nodes take the group — split brain, as
-/// the documentation says.
+/// the documentation says — until the link returns.
 #[test]
 fn a_cut_between_the_nodes_is_a_split_brain_even_with_ipfail() {
     if !require_real_heartbeat() {
@@ -466,5 +466,14 @@ fn a_cut_between_the_nodes_is_a_split_brain_even_with_ipfail() {
     for i in [1, 2] {
         assert_eq!(p.lab.node_status(i, "198.18.0.3"), "ping", "{}", p.logs());
     }
+    // When the link returns, the healed partition makes both restart and
+    // the group ends up on its preferred node alone.
+    p.unblock(1);
+    p.unblock(2);
+    p.expect_owner(
+        "the link between the nodes is back",
+        Some(1),
+        Duration::from_secs(60),
+    );
     let _ = std::fs::remove_dir_all(&conf);
 }
