@@ -27,8 +27,8 @@ const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
 /// Token of the respawn clients' pidfds.
 const CLIENTS_TOKEN: Token = Token(usize::MAX - 4);
-/// Token of the ping medium's raw socket.
-const PING_TOKEN: Token = Token(usize::MAX - 3);
+/// Token of the ping medium's raw socket (MAX - 3 is the FIFO's).
+const PING_TOKEN: Token = Token(usize::MAX - 5);
 
 /// Exit code after a self-fence (no graceful shutdown happened).
 pub const EXIT_SELF_FENCED: i32 = 99;
