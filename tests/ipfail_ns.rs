@@ -162,7 +162,8 @@ fn failfast_client_death_runs_the_self_fence_action() {
 
 /// Debian's ipfail on both nodes of a pair of ours: each signs on (named
 /// client, `hbapi-clstat` join to the peer), the peers compare their ping
-/// counts (both 0: "balanced"), and the group stays on alpha.
+/// counts (both 0: "balanced"), and the group stays on alpha. When bravo
+/// dies, alpha's ipfail hears of its link and node deaths.
 #[test]
 fn debian_ipfail_signs_on_and_handshakes_under_our_daemon() {
     if !require_real_heartbeat() {
@@ -222,6 +223,14 @@ fn debian_ipfail_signs_on_and_handshakes_under_our_daemon() {
         let log = ha_log(&lab, i);
         assert!(!log.contains("Respawning client"), "h{i}:\n{log}");
         assert!(!log.contains("Client [ipfail]"), "h{i}:\n{log}");
+    }
+    // bravo crashes: alpha's ipfail is told of the link and node deaths.
+    lab.crash(2);
+    for line in [
+        "Link Status update: Link bravo/eth0 now has status dead",
+        "Status update: Node bravo now has status dead",
+    ] {
+        expect_log(&lab, 1, line, Duration::from_secs(15));
     }
 }
 
