@@ -77,6 +77,9 @@ fn check_fixture(name: &str) -> (String, i32) {
     check(&ConfDir::fixture(name), &["--node", "alpha"])
 }
 
+/// The `--check` advice for a two-node cluster without STONITH or ping node.
+const SPLIT_BRAIN: &str = "warning: $CONF/ha.cf: two nodes with no STONITH (stonith/stonith_host) and no ping node (ping/ping_group): if the nodes lose sight of each other, both take over the resources (split brain) — add 'ping ROUTER' (a host both nodes reach) with 'respawn hacluster /usr/libexec/heartbeat/ipfail', and/or stonith_host lines so the survivor fences its peer first\n";
+
 fn assert_output(name: &str, expected: &str, code: i32) {
     let (out, got) = check_fixture(name);
     assert_eq!(out, expected, "output of {name}");
@@ -87,8 +90,20 @@ fn assert_output(name: &str, expected: &str, code: i32) {
 fn good_minimal() {
     assert_output(
         "good-minimal",
-        "heartbeat --check: configuration OK for node alpha (0 errors, 0 warnings)\n",
+        &format!("{SPLIT_BRAIN}heartbeat --check: configuration OK for node alpha (0 errors, 1 warning)\n"),
         0,
+    );
+    // A ping node (or STONITH) is a split-brain defence: no advice.
+    let dir = ConfDir::fixture("good-minimal");
+    let hacf = fs::read_to_string(dir.path.join("ha.cf")).expect("ha.cf");
+    fs::write(dir.path.join("ha.cf"), format!("{hacf}ping 192.0.2.254\n")).expect("ha.cf");
+    let (out, code) = check(&dir, &["--node", "alpha"]);
+    assert_eq!(
+        (out.as_str(), code),
+        (
+            "heartbeat --check: configuration OK for node alpha (0 errors, 0 warnings)\n",
+            0
+        )
     );
 }
 
@@ -98,7 +113,7 @@ fn node_from_nodeinfo() {
     let (out, code) = check(&dir, &[]);
     assert_eq!(
         out,
-        "heartbeat --check: configuration OK for node bravo (0 errors, 0 warnings)\n"
+        format!("{SPLIT_BRAIN}heartbeat --check: configuration OK for node bravo (0 errors, 1 warning)\n")
     );
     assert_eq!(code, 0);
 }
@@ -131,7 +146,8 @@ fn nodeinfo_without_newline_falls_back_to_uname() {
 fn warnings_only_still_start() {
     assert_output(
         "warn-only",
-        "\
+        &format!(
+            "\
 warning: $CONF/ha.cf:5: directive 'udp' is an obsolete alias of 'bcast' — write 'bcast' instead of 'udp'
 warning: $CONF/ha.cf:6: udpport after media lines has no effect on bcast (port 694 since line 5) — move the udpport line before the first bcast/ucast line
 warning: $CONF/ha.cf:7: mcast: text after the loop flag is ignored: extra — remove the extra words
@@ -139,8 +155,9 @@ warning: $CONF/ha.cf:9: nice_failback is obsolete; Heartbeat reads 'nice_failbac
 warning: $CONF/ha.cf:4: initdead (6000 ms) may be too small: it covers slow network start-up — set initdead to 10 seconds or more (and at least deadtime)
 warning: $CONF/ha.cf:9: nice_failback leaves auto_failback at its deprecated 'legacy' default — add 'auto_failback on' (or off), the same on every node
 warning: $CONF/authkeys:2: key 1 is only 5 characters long — use a random key of at least 16 characters
-heartbeat --check: configuration OK for node alpha (0 errors, 7 warnings)
-",
+{SPLIT_BRAIN}heartbeat --check: configuration OK for node alpha (0 errors, 8 warnings)
+"
+        ),
         0,
     );
 }
@@ -405,7 +422,7 @@ fn real_lab_and_capture_configs_are_accepted() {
             assert!(!out.contains("error:"), "{name}: {out}");
             assert!(
                 out.ends_with(&format!(
-                    "configuration OK for node {node} (0 errors, 2 warnings)\n"
+                    "configuration OK for node {node} (0 errors, 3 warnings)\n"
                 )),
                 "{name}: {out}"
             );
@@ -423,11 +440,13 @@ fn shipped_samples_pass_after_chmod() {
     let (out, code) = check(&dir, &["--node", "alpha"]);
     assert_eq!(
         out,
-        "\
+        format!(
+            "\
 warning: $CONF/authkeys:23: this is the sample key from the documentation — generate a secret, e.g. with: dd if=/dev/urandom bs=32 count=1 2>/dev/null | sha1sum
 warning: $CONF/haresources: no resource groups defined: heartbeat will only track membership — add a line such as 'alpha 192.0.2.10 apache' (see the examples in the file)
-heartbeat --check: configuration OK for node alpha (0 errors, 2 warnings)
+{SPLIT_BRAIN}heartbeat --check: configuration OK for node alpha (0 errors, 3 warnings)
 "
+        )
     );
     assert_eq!(code, 0);
     // a fresh clone has authkeys 0644: refused until chmod 600

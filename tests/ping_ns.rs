@@ -170,6 +170,11 @@ fn mixed_pair_ping_node_cut_and_restore() {
         &["listnodes", "-n"],
         &["listhblinks", PING],
         &["hblinkstatus", PING, PING],
+        &["listnodes", "-v"],
+        &["nodeweight", PING],
+        &["nodesite", PING],
+        &["hbparameter", "-p", "deadping"],
+        &["hbparameter", "-p", "ping"],
     ] {
         let real = debian_cl_status(&lab, 2, args);
         assert_eq!(our_cl_status(&lab, 1, args).0, real, "cl_status {args:?}");
@@ -179,10 +184,23 @@ fn mixed_pair_ping_node_cut_and_restore() {
         debian_cl_status(&lab, 1, &["listnodes"]),
         "bravo\nalpha\n198.18.0.3"
     );
+    let verbose = our_cl_status(&lab, 1, &["listnodes", "-v"]).0;
+    assert!(
+        verbose.contains("198.18.0.3\tping\t(nodetype: ping)\n\t198.18.0.3\tup"),
+        "{verbose}"
+    );
+    assert_eq!(
+        our_cl_status(&lab, 1, &["hbparameter", "-p", "deadping"]).0,
+        "2"
+    );
 
     // Cut only h1 <-> h3: ours loses the ping node within deadping.
     let events = api_listener(&lab.file(1, "/run/heartbeat/register"));
-    std::thread::sleep(Duration::from_millis(300)); // let the sign-on complete
+    expect_event(
+        &events,
+        "hbapi-resp node=alpha result=OK",
+        Duration::from_secs(5),
+    );
     let cut = Instant::now();
     lab.block(1, PING);
     expect_log(
@@ -264,6 +282,8 @@ fn mixed_pair_ping_node_cut_and_restore() {
     assert!(bad.is_empty(), "the real node complained: {bad:#?}");
     assert_eq!(count_in_log(&lab, 2, &format!("node {PING}: is dead")), 0);
     assert_eq!(count_in_log(&lab, 2, "node alpha: is dead"), 0);
+    // Our heartbeats kept their pace while the echo requests failed.
+    assert_eq!(count_in_log(&lab, 2, "Late heartbeat: Node alpha"), 0);
     assert_eq!(
         debian_cl_status(&lab, 2, &["nodestatus", "alpha"]),
         "active"
@@ -286,7 +306,8 @@ fn ping_group_lives_while_any_member_answers() {
     let hacf = hacf
         .replace(
             "ping            198.18.0.3",
-            "ping_group      gw 198.18.0.2 198.18.0.3",
+            // plus a host that does not exist: never answers
+            "ping_group      gw 198.18.0.2 198.18.0.3\nping 198.18.0.77",
         )
         .replace("node            bravo\n", "");
     std::fs::write(dir.join("ha.cf"), hacf).expect("ha.cf");
@@ -299,9 +320,28 @@ fn ping_group_lives_while_any_member_answers() {
         Duration::from_secs(20),
     );
     assert!(ha_log(&lab, 1).contains("info: glib: ping group heartbeat started."));
+    // The silent host is dead after initdead (comm-up waits for it, as in
+    // Heartbeat); it holds up nothing else.
+    expect_log(
+        &lab,
+        1,
+        "node 198.18.0.77: is dead",
+        Duration::from_secs(10),
+    );
+    expect_log(
+        &lab,
+        1,
+        "Comm_now_up(): updating status to active",
+        Duration::from_secs(5),
+    );
+    assert_eq!(our_cl_status(&lab, 1, &["nodestatus", "gw"]).0, "ping");
     assert_eq!(
         our_cl_status(&lab, 1, &["nodetype", "gw"]),
         ("ping".into(), 0)
+    );
+    assert_eq!(
+        our_cl_status(&lab, 1, &["nodestatus", "198.18.0.77"]).0,
+        "dead"
     );
 
     // One member gone: the other keeps the group alive past deadping.

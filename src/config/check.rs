@@ -85,7 +85,11 @@ pub fn run(options: &CheckOptions) -> CheckReport {
     };
     let mut out = String::new();
     match load_with(&options.confdir, &load_options) {
-        Ok(config) => {
+        Ok(mut config) => {
+            let hacf_path = config.confdir.join("ha.cf");
+            if let Some(d) = super::advice::split_brain(&config.hacf, &hacf_path) {
+                config.warnings.push(d);
+            }
             print_diagnostics(&mut out, &config.warnings);
             let _ = writeln!(
                 out,

@@ -5,6 +5,7 @@
 //! configuration directory, runs the start-up checks that need the system
 //! (permissions, users, executables) and reports every problem at once.
 
+pub mod advice;
 pub mod authkeys;
 pub mod check;
 pub mod diag;

@@ -46,6 +46,15 @@ pub struct PingNodeParams {
 }
 
 impl PingNodeParams {
+    /// The `src` of its echo payload: the host as written in ha.cf for
+    /// `ping` (Heartbeat uses the medium name), the group name otherwise.
+    pub fn src(&self) -> &str {
+        match (self.group, self.hosts.first()) {
+            (false, Some(host)) => host,
+            _ => &self.name,
+        }
+    }
+
     /// The `info` value its echo payload carries.
     pub fn info(&self) -> &'static str {
         if self.group {
@@ -136,7 +145,9 @@ impl PingNodes {
     }
 
     pub(super) fn index(&self, name: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.p.name == name)
+        self.nodes
+            .iter()
+            .position(|n| n.p.name.eq_ignore_ascii_case(name))
     }
 
     fn note_sent(&mut self, ts: u64, now_ms: u64, keep_ms: u64) {
@@ -189,7 +200,7 @@ pub fn echo_payload(node: &PingNodeParams, ts: &str) -> Message {
     m.push_str(F_TYPE, T_NS_STATUS)
         .push_str(F_STATUS, PINGSTATUS)
         .push_str(F_COMMENT, node.info())
-        .push_str(F_ORIG, &node.name)
+        .push_str(F_ORIG, node.src())
         .push_str(F_TIME, ts);
     m
 }
@@ -299,7 +310,13 @@ impl Core {
             return Err(PingReject::Stale);
         }
         let st = match msg.get_str(F_STATUS) {
-            Some(s) if !s.is_empty() && s.len() <= MAX_STATUS_LEN => s.to_string(),
+            Some(s)
+                if !s.is_empty()
+                    && s.len() <= MAX_STATUS_LEN
+                    && s.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                s.to_string()
+            }
             _ => PINGSTATUS.to_string(),
         };
         let name = self.pings.nodes[i].p.name.clone();

@@ -268,7 +268,11 @@ impl PingMedium {
         };
         let msg = packet.msg;
         let src = msg.get_str("src").unwrap_or("");
-        let Some(t) = self.targets.iter().find(|t| t.node.name == src) else {
+        let Some(t) = self
+            .targets
+            .iter()
+            .find(|t| t.node.name.eq_ignore_ascii_case(src))
+        else {
             return Reply::Rejected("payload names no ping node of ours");
         };
         let info = msg.get_str("info");
@@ -371,6 +375,18 @@ mod tests {
         assert!(wire::decode(payload, &other).is_err());
         assert!(parse_reply(&[], 1).is_none());
         assert!(parse_reply(&[0x4f], 1).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_datagram_is_parsed_without_panic(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            ident in proptest::prelude::any::<u16>(),
+        ) {
+            if let Some(payload) = parse_reply(&data, ident) {
+                proptest::prop_assert!(payload.len() + ICMP_HDR <= data.len());
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::core::pingnodes::echo_payload;
 fn gw() -> PingNodeParams {
     PingNodeParams {
         name: "gw".into(),
-        hosts: vec!["198.18.0.3".into()],
+        hosts: vec!["GW".into()],
         group: false,
         position: 0,
     }
@@ -93,7 +93,7 @@ fn an_answer_makes_the_ping_node_ping() {
         delivered(&acts),
         [
             "ifstat src=- node=gw st=up info=- seq=-",
-            "NS_st src=gw node=- st=ping info=ping seq=-"
+            "NS_st src=GW node=- st=ping info=ping seq=-"
         ]
     );
     let gw = &sim.core.ping_nodes()[0];
@@ -216,7 +216,7 @@ fn a_returning_ping_host_is_late_dead_again_then_ping() {
         [
             "ifstat src=- node=gw st=up info=- seq=-",
             "status src=gw node=- st=dead info=ping seq=1",
-            "NS_st src=gw node=- st=ping info=ping seq=-"
+            "NS_st src=GW node=- st=ping info=ping seq=-"
         ]
     );
     assert_eq!(sim.core.ping_nodes()[0].status(), "ping");
