@@ -317,6 +317,8 @@ fn setfilter_without_keepit_stops_delivery() {
     let reply = a.recv().expect("setfilter reply");
     assert_eq!(reply.get_str("result"), Some("OK"), "{reply:?}");
     server.deliver(first);
+    // A round trip through the server thread: the delivery is done.
+    server.counts();
     a.send(&request("setfilter", &[("fmask", "1")]));
     let reply = a.recv().expect("setfilter reply");
     assert_eq!(
