@@ -304,3 +304,30 @@ fn close_removes_the_socket() {
     server.stop();
     assert!(!path.exists());
 }
+
+/// `setfilter` without the KEEPIT bit (here: only a debug kind, allowed for
+/// root) stops the delivery of cluster messages; KEEPIT brings it back.
+#[test]
+fn setfilter_without_keepit_stops_delivery() {
+    let server = TestServer::start(lab_view("both-active"), authz(false));
+    let mut a = Raw::signon(&server);
+    let mut first = Message::with_type("ask_resources");
+    first.push_str("rsc_hold", "all");
+    a.send(&request("setfilter", &[("fmask", "2")]));
+    let reply = a.recv().expect("setfilter reply");
+    assert_eq!(reply.get_str("result"), Some("OK"), "{reply:?}");
+    server.deliver(first);
+    // A round trip through the server thread: the delivery is done.
+    server.counts();
+    a.send(&request("setfilter", &[("fmask", "1")]));
+    let reply = a.recv().expect("setfilter reply");
+    assert_eq!(
+        (reply.get_str("reqtype"), reply.get_str("result")),
+        (Some("setfilter"), Some("OK")),
+        "the filtered message was delivered: {reply:?}"
+    );
+    let mut second = Message::with_type("resource");
+    second.push_str("isstable", "1");
+    server.deliver(second.clone());
+    assert_eq!(a.recv(), Some(second));
+}

@@ -23,7 +23,7 @@ use super::auth::ApiAuthz;
 use super::framing::{frame_message, parse_body, FrameDecoder};
 use super::requests::{
     answer_cstatus_query, client_status_msg, handle_request, handle_signon, ClientInfo, PeerCred,
-    RequestCtx, SignonCtx,
+    RequestCtx, SignonCtx, KEEPIT,
 };
 use super::view::ClusterView;
 use crate::core::Level;
@@ -446,6 +446,9 @@ impl ApiServer {
             format!("API client {who} removed: {reason}"),
         );
         if let Some(client) = conn.client.as_ref().filter(|c| !c.casual) {
+            // A named client that hangs up without signing off has died
+            // (Heartbeat's audit finds its pid gone): `info=died`.
+            let reason = if reason == "EOF" { "died" } else { reason };
             actions.push(ApiAction::SendCluster(client_status_msg(
                 client,
                 &self.local_node,
@@ -497,7 +500,11 @@ impl ApiServer {
                 .get(slot)
                 .and_then(Option::as_ref)
                 .and_then(|c| c.client.as_ref())
-                .is_some_and(|cl| to_id.is_none_or(|id| id == cl.client_id));
+                // Cluster messages are Heartbeat's KEEPIT kind: only for
+                // clients whose `setfilter` mask has that bit.
+                .is_some_and(|cl| {
+                    cl.desired_types & KEEPIT != 0 && to_id.is_none_or(|id| id == cl.client_id)
+                });
             if !wanted {
                 continue;
             }

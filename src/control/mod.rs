@@ -13,6 +13,7 @@ pub mod fifo;
 pub mod framing;
 pub mod from_core;
 pub mod getopt;
+pub mod notify;
 pub mod params;
 pub mod requests;
 pub mod snapshot;

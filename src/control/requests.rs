@@ -19,7 +19,7 @@ pub const API_MORE: &str = "ok/more";
 pub const API_XSTATUS: &str = "x-status";
 
 /// Message filter bits (`setfilter`), hb_api_core.h.
-const KEEPIT: u32 = 0x01;
+pub(crate) const KEEPIT: u32 = 0x01;
 const DEBUGTREATMENTS: u32 = 0x04 | 0x08 | 0x10 | 0x02 | 0x20;
 const ALLTREATMENTS: u32 = DEBUGTREATMENTS | KEEPIT;
 

@@ -562,3 +562,61 @@ fn strtol_like_c() {
     assert_eq!(c_strtol(""), None);
     assert_eq!(c_strtol("99999999999999999999999"), Some(i64::MAX));
 }
+
+/// What Debian's ipfail writes (spec annex §1.7) goes to the cluster with
+/// the fields of §1.6, in that order (the core adds the control fields).
+#[test]
+fn ipfail_messages_are_forwarded_as_heartbeat_does() {
+    let v = view();
+    let online = |_: &str| false;
+    let ctx = RequestCtx {
+        view: &v,
+        client_online: &online,
+        daemon_uid: 0,
+    };
+    let mut ipfail = ClientInfo {
+        client_id: "ipfail".into(),
+        pid: 27606,
+        casual: false,
+        uid: 103,
+        gid: 106,
+        generation: 37,
+        desired_types: 1,
+        signal: 0,
+    };
+    let mut m = Message::with_type("num_ping_nodes");
+    m.push_str("src", "alpha");
+    m.push_str("num_ping", "0");
+    m.push_str("dest", "bravo");
+    let h = handle_request(&m, &mut ipfail, &ctx);
+    assert!(h.replies.is_empty() && h.close.is_none());
+    assert_eq!(
+        names(&h.to_cluster[0]),
+        [
+            "t=num_ping_nodes",
+            "src=alpha",
+            "num_ping=0",
+            "dest=bravo",
+            "from_id=ipfail",
+            "to_id=ipfail",
+            "client_gen=37"
+        ]
+    );
+    let mut m = Message::with_type("ask_resources");
+    m.push_str("rsc_hold", "all");
+    m.push_str("src", "alpha");
+    m.push_str("info", "me");
+    let h = handle_request(&m, &mut ipfail, &ctx);
+    assert_eq!(
+        names(&h.to_cluster[0]),
+        [
+            "t=ask_resources",
+            "rsc_hold=all",
+            "src=alpha",
+            "info=me",
+            "from_id=ipfail",
+            "to_id=ipfail",
+            "client_gen=37"
+        ]
+    );
+}

@@ -12,6 +12,7 @@ use crate::control::api::{ApiAction, ApiServer, MAX_CLIENTS};
 use crate::control::auth::{self, ApiAuthz};
 use crate::control::fifo::FifoReader;
 use crate::control::from_core::{view_from_core, ViewContext};
+use crate::control::notify::Notifier;
 use crate::control::params::api_parameters;
 use crate::control::view::{facility_number, GroupView};
 use crate::core::resources::ResourceView;
@@ -40,6 +41,8 @@ pub struct ControlIo {
     started: Instant,
     /// Counters kept by the loop (undecodable packets...), refreshed by it.
     pub extra_counters: Vec<(String, u64)>,
+    /// Node and link changes for API clients (made at the first change).
+    notifier: Option<Notifier>,
 }
 
 fn outs(actions: Vec<ApiAction>) -> Vec<ControlOut> {
@@ -83,6 +86,7 @@ impl ControlIo {
             manages_resources,
             started: Instant::now(),
             extra_counters: Vec::new(),
+            notifier: None,
         };
         (io, notes)
     }
@@ -172,6 +176,62 @@ impl ControlIo {
         outs(api.deliver(registry, msg, now_ms))
     }
 
+    /// A node's status changed: tell the API clients (see `notify`).
+    pub fn node_event(
+        &mut self,
+        registry: &Registry,
+        local_node: &str,
+        node: &str,
+        status: &str,
+        now_ms: u64,
+    ) -> Vec<ControlOut> {
+        let ts = format!("{:x}", wall_secs());
+        let msgs = self.notifier(local_node).node_status(node, status, &ts);
+        self.deliver_all(registry, &msgs, now_ms)
+    }
+
+    /// A link went up or dead: tell the API clients.
+    pub fn link_event(
+        &mut self,
+        registry: &Registry,
+        local_node: &str,
+        node: &str,
+        ifname: &str,
+        up: bool,
+        now_ms: u64,
+    ) -> Vec<ControlOut> {
+        let msgs = self.notifier(local_node).link_status(node, ifname, up);
+        self.deliver_all(registry, &msgs, now_ms)
+    }
+
+    fn notifier(&mut self, local_node: &str) -> &mut Notifier {
+        let hacf = &self.hacf;
+        self.notifier.get_or_insert_with(|| {
+            let pings = hacf
+                .ping_hosts
+                .iter()
+                .cloned()
+                .chain(hacf.ping_groups.iter().map(|(name, _)| name.clone()));
+            Notifier::new(local_node, pings)
+        })
+    }
+
+    fn deliver_all(
+        &mut self,
+        registry: &Registry,
+        msgs: &[Message],
+        now_ms: u64,
+    ) -> Vec<ControlOut> {
+        let Some(api) = &mut self.api else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for msg in msgs {
+            out.extend(outs(api.deliver(registry, msg, now_ms)));
+        }
+        out
+    }
+
     /// Monotonic ms of the next client time-out check.
     pub fn next_deadline(&self) -> Option<u64> {
         self.api.as_ref().and_then(|a| a.next_deadline())
@@ -227,4 +287,11 @@ fn status_groups(view: &ResourceView, groups: &[(String, String)]) -> Vec<GroupV
             },
         })
         .collect()
+}
+
+fn wall_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -14,6 +14,7 @@ use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::ping_io::PingIo;
+use crate::daemon::respawn::{Clients, ClientsOut};
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -26,8 +27,10 @@ mod guards;
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
 /// Token of the resource script runner (child exits and output pipes).
 const RUNNER_TOKEN: Token = Token(usize::MAX - 2);
-/// Token of the ping medium's raw socket.
-const PING_TOKEN: Token = Token(usize::MAX - 3);
+/// Token of the respawn clients' pidfds.
+const CLIENTS_TOKEN: Token = Token(usize::MAX - 4);
+/// Token of the ping medium's raw socket (MAX - 3 is the FIFO's).
+const PING_TOKEN: Token = Token(usize::MAX - 5);
 
 /// Exit code after a self-fence (no graceful shutdown happened).
 pub const EXIT_SELF_FENCED: i32 = 99;
@@ -72,6 +75,10 @@ pub struct EventLoop {
     restart_at: Option<Instant>,
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
+    /// `respawn`/`failfast` clients (see `respawn`).
+    clients: Option<Clients>,
+    /// Shutdown finished; exit with this code once the clients are stopped.
+    exit_after_clients: Option<i32>,
     ping: Option<PingIo>,
     /// STONITH resets and `watchdog DEV` (see guards.rs).
     guards: guards::Guards,
@@ -121,9 +128,48 @@ impl EventLoop {
             last_bad_log_ms: None,
             exit_code: None,
             restart_at: None,
+            clients: None,
+            exit_after_clients: None,
             ping: None,
             guards: guards::Guards::default(),
         })
+    }
+
+    /// Installs the `respawn`/`failfast` clients (started at comm-up).
+    pub fn set_clients(&mut self, mut clients: Clients) -> io::Result<()> {
+        clients.register(self.poll.registry(), CLIENTS_TOKEN)?;
+        self.clients = Some(clients);
+        Ok(())
+    }
+
+    fn clients_event(&mut self) {
+        let Some(clients) = self.clients.as_mut() else {
+            return;
+        };
+        clients.on_event();
+        self.clients_out();
+    }
+
+    fn clients_out(&mut self) {
+        let outs = self
+            .clients
+            .as_mut()
+            .map(Clients::take_out)
+            .unwrap_or_default();
+        for out in outs {
+            match out {
+                ClientsOut::Log(level, text) => self.logger.log(level, &text),
+                ClientsOut::SelfFence(reason) => {
+                    self.perform(vec![Action::SelfFence { reason }]);
+                }
+                ClientsOut::AllStopped => {
+                    if let Some(code) = self.exit_after_clients.take() {
+                        self.clients = None;
+                        self.perform(vec![Action::Exit { code }]);
+                    }
+                }
+            }
+        }
     }
 
     /// Runs until the core asks to exit; returns the exit code.
@@ -147,6 +193,7 @@ impl EventLoop {
                         self.runner_events();
                     }
                     guards::STONITH_TOKEN => self.stonith_event(),
+                    CLIENTS_TOKEN => self.clients_event(),
                     token if self.control.owns(token) => {
                         let now_ms = self.clock.now().mono_ms;
                         let outs = self.control.handle_event(
@@ -181,6 +228,14 @@ impl EventLoop {
             self.fire_timers();
             self.runner_deadline();
             self.stonith_deadline();
+            if self
+                .clients
+                .as_ref()
+                .and_then(Clients::next_deadline)
+                .is_some_and(|d| d <= Instant::now())
+            {
+                self.clients_event();
+            }
             self.control_deadline();
             for (level, text) in self.event_scripts.reap() {
                 self.logger.log(level, &text);
@@ -200,6 +255,7 @@ impl EventLoop {
             .map(|m| m.next_deadline())
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
+        deadlines.push(self.clients.as_ref().and_then(Clients::next_deadline));
         deadlines.push(self.restart_at);
         deadlines.push(self.guards.next_deadline());
         deadlines.push(
@@ -419,6 +475,14 @@ impl EventLoop {
                     self.timers.cancel(&key);
                 }
                 Action::Log { level, text } => self.logger.log(level, &text),
+                Action::Exit { code } if self.clients.as_ref().is_some_and(|c| !c.is_empty()) => {
+                    // Heartbeat stops its clients after the resources.
+                    self.exit_after_clients = Some(code);
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.shutdown();
+                    }
+                    self.clients_out();
+                }
                 Action::Exit { code } => {
                     self.control.close(self.poll.registry());
                     self.exit_code = Some(code);
@@ -427,6 +491,10 @@ impl EventLoop {
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
                     self.stonith_status_check();
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.comm_up();
+                    }
+                    self.clients_out();
                 }
                 Action::Deliver(msg) => {
                     let status = self.core.local_status().to_string();
@@ -440,13 +508,48 @@ impl EventLoop {
                         .deliver(self.poll.registry(), &local, &msg, now_ms);
                     self.control_outs(outs);
                 }
-                Action::NodeStatus { .. } | Action::LinkStatus { .. } | Action::NodeUuid { .. } => {
+                Action::NodeStatus { node, status } => {
+                    let now_ms = self.clock.now().mono_ms;
+                    let local = self.core.local_node().to_string();
+                    let outs = self.control.node_event(
+                        self.poll.registry(),
+                        &local,
+                        &node,
+                        &status,
+                        now_ms,
+                    );
+                    self.control_outs(outs);
                 }
+                Action::LinkStatus { node, link, up } => {
+                    let now_ms = self.clock.now().mono_ms;
+                    let local = self.core.local_node().to_string();
+                    let ifname = self
+                        .core
+                        .link_names()
+                        .get(link)
+                        .cloned()
+                        .unwrap_or_default();
+                    let outs = self.control.link_event(
+                        self.poll.registry(),
+                        &local,
+                        &node,
+                        &ifname,
+                        up,
+                        now_ms,
+                    );
+                    self.control_outs(outs);
+                }
+                Action::NodeUuid { .. } => {}
                 Action::RunJob { id, job } => {
                     self.runner.submit(id, job);
                     self.runner_events();
                 }
-                Action::Restart { delay_ms } => self.begin_restart(delay_ms),
+                Action::Restart { delay_ms } => {
+                    if let Some(clients) = self.clients.as_mut() {
+                        clients.kill_all();
+                    }
+                    self.begin_restart(delay_ms);
+                }
                 Action::Fence { node } => self.start_fence(&node),
                 Action::SelfFence { reason } => {
                     // The runner has started the fence command; like

@@ -11,6 +11,8 @@ pub mod event_scripts;
 pub mod pidfile;
 pub mod ping_io;
 pub mod process;
+pub mod respawn;
+pub mod respawn_policy;
 pub mod startup;
 pub mod statefiles;
 pub mod timers;

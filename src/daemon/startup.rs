@@ -238,6 +238,7 @@ pub fn run(cli: &Cli) -> i32 {
         }
         dog
     });
+    let clients = respawn_clients(&loaded.hacf, &script_env, &mut logger);
     let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
     let core = Core::with_upper(
         params,
@@ -266,6 +267,11 @@ pub fn run(cli: &Cli) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    if let Err(e) = event_loop.set_clients(clients) {
+        event_loop
+            .logger
+            .log(Level::Error, &format!("cannot watch respawn clients: {e}"));
+    }
     if let Some(ping) = ping {
         if let Err(e) = event_loop.set_ping(PingIo::new(ping)) {
             eprintln!("heartbeat: cannot poll the ping socket: {e}");
@@ -324,6 +330,45 @@ fn resource_runner(
     }
     let env = cfg.env.vars();
     Ok((Runner::new(cfg, loaded.groups.clone()), env))
+}
+
+/// The `respawn`/`failfast` clients, with the scripts' environment and the
+/// self-fence command of a failed stop.
+fn respawn_clients(
+    hacf: &crate::config::model::HaCf,
+    env: &[(String, String)],
+    logger: &mut Logger,
+) -> crate::daemon::respawn::Clients {
+    // Heartbeat hands its log files to hacluster so that clients running
+    // as that user (ipfail) can log there too.
+    if let Some(uid) = crate::control::auth::system_user("hacluster") {
+        let gid = crate::control::auth::system_group("haclient");
+        for path in [&hacf.logfile, &hacf.debugfile].into_iter().flatten() {
+            let _ = nix::unistd::chown(
+                path,
+                Some(nix::unistd::Uid::from_raw(uid)),
+                gid.map(nix::unistd::Gid::from_raw),
+            );
+        }
+    }
+    let (specs, groups, errors) = crate::daemon::respawn::resolve(&hacf.respawn);
+    for e in errors {
+        logger.log(Level::Error, &e);
+    }
+    let self_fence = match &hacf.self_fence {
+        Some(cmd) => (!cmd.is_empty()).then(|| cmd.clone()),
+        None => RunnerConfig::default().self_fence,
+    };
+    // Heartbeat exports every ha.cf directive as HA_<directive>; clients
+    // find their log files there (cl_inherit_logging_environment).
+    let mut env = env.to_vec();
+    for (name, value) in &hacf.raw {
+        let key = format!("HA_{name}");
+        if !env.iter().any(|(k, _)| *k == key) {
+            env.push((key, value.clone()));
+        }
+    }
+    crate::daemon::respawn::Clients::new(specs, groups, env, self_fence)
 }
 
 /// `/proc/loadavg` without its newline, `n/a` when unreadable (as Heartbeat).

@@ -6,8 +6,8 @@ use crate::core::resources::ResourceManager;
 use crate::core::{Action, Input, UpperCtx, UpperLayer};
 use crate::wire::Message;
 
-/// Message types local API clients may be waiting for.
-const API_TYPES: &[&str] = &["query-cstatus", "respond-cstatus", "hbapi-clstat"];
+/// Status heartbeats reach API clients only as changes (`control::notify`).
+const NOT_DELIVERED: &[&str] = &["status"];
 
 pub struct DaemonUpper {
     pub resources: ResourceManager,
@@ -17,10 +17,9 @@ pub struct DaemonUpper {
 
 impl UpperLayer for DaemonUpper {
     fn on_message(&mut self, ctx: &mut UpperCtx, from: &str, msg: &Message) {
-        if msg
-            .msg_type()
-            .is_some_and(|t| API_TYPES.contains(&t) || self.event_types.contains(t))
-        {
+        // Heartbeat hands every accepted message to the API clients (the
+        // one named by `to_id`, or all); rc.d scripts get theirs too.
+        if msg.msg_type().is_some_and(|t| !NOT_DELIVERED.contains(&t)) {
             ctx.push(Action::Deliver(msg.clone()));
         }
         self.resources.on_message(ctx, from, msg);

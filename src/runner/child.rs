@@ -36,7 +36,7 @@ pub fn spawn_quiet(spec: &SpawnSpec<'_>) -> io::Result<Child> {
     command(spec, Stdio::null(), Stdio::null()).spawn()
 }
 
-fn command(spec: &SpawnSpec<'_>, stdout: Stdio, stderr: Stdio) -> Command {
+pub(crate) fn command(spec: &SpawnSpec<'_>, stdout: Stdio, stderr: Stdio) -> Command {
     let mut cmd = Command::new(spec.program);
     cmd.args(spec.args)
         .env_clear()
@@ -287,7 +287,7 @@ pub fn shell_code(status: Option<ExitStatus>) -> i32 {
 }
 
 /// pidfd_open(2) (Linux >= 5.3); `None` where the kernel lacks it.
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     // SAFETY: the syscall takes a pid and flags and returns a new fd.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0 as libc::c_uint) };
     let fd = RawFd::try_from(fd).ok().filter(|fd| *fd >= 0)?;

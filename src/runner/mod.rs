@@ -38,6 +38,7 @@ pub mod stonith;
 mod plan_tests;
 
 pub use capture::Capture;
+pub(crate) use child::{command as child_command, pidfd_open, SpawnSpec};
 pub use config::{
     parse_stop_retry_max, RunnerConfig, ScriptEnv, DEFAULT_STOP_RETRY_MAX, HA_DATEFMT,
 };

@@ -316,3 +316,40 @@ fn fifo_messages_get_control_fields_and_loop_back() {
         |a| matches!(a, Action::Log { level: Level::Error, text } if text.contains("without type"))
     ));
 }
+
+/// ipfail's `you_are_dead` as our API forwards it (spec annex §1.6): the
+/// core adds `destuuid` and `src` after the client's fields, as the real
+/// MCP does, then the control fields.
+#[test]
+fn ipfail_you_are_dead_gets_heartbeats_field_order() {
+    let (mut sim, _) = alpha_with_active_bravo();
+    let mut m = Message::with_type("you_are_dead");
+    m.push_str("dest", "bravo");
+    m.push_str("from_id", "ipfail");
+    m.push_str("to_id", "ipfail");
+    m.push_str("client_gen", "0");
+    let acts = sim.core.send_cluster_msg(sim.now, m);
+    let sent: Vec<Message> = transmits(&acts)
+        .into_iter()
+        .filter(|m| m.msg_type() == Some("you_are_dead"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        names(&sent[0]),
+        [
+            "t",
+            "dest",
+            "from_id",
+            "to_id",
+            "client_gen",
+            "destuuid",
+            "src",
+            "srcuuid",
+            "seq",
+            "hg",
+            "ts",
+            "ld",
+            "ttl"
+        ]
+    );
+}

@@ -1,0 +1,1 @@
+../ipf-respawn/resource.d
