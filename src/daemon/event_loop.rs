@@ -13,6 +13,7 @@ use crate::core::{Action, Command, Core, Input, Level};
 use crate::daemon::clock::Clock;
 use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
+use crate::daemon::sdnotify::Notifier;
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -67,6 +68,8 @@ pub struct EventLoop {
     restart_at: Option<Instant>,
     /// Media that stopped at the receive batch limit: drain again.
     pending_recv: Vec<bool>,
+    /// systemd readiness and watchdog (no-op without $NOTIFY_SOCKET).
+    notify: Notifier,
 }
 
 impl EventLoop {
@@ -113,11 +116,17 @@ impl EventLoop {
             last_bad_log_ms: None,
             exit_code: None,
             restart_at: None,
+            notify: Notifier::disabled(),
         })
     }
 
     /// Runs until the core asks to exit; returns the exit code.
     pub fn run(&mut self) -> io::Result<i32> {
+        let (notify, note) = Notifier::from_env();
+        self.notify = notify;
+        if let Some(note) = note {
+            self.logger.log(Level::Warn, &note);
+        }
         let actions = self.core.start(self.clock.now());
         self.perform(actions);
         let mut events = Events::with_capacity(64);
@@ -170,6 +179,7 @@ impl EventLoop {
                 self.logger.log(level, &text);
             }
             self.flush_due_media();
+            self.notify.tick(Instant::now());
         }
         Ok(self.exit_code.unwrap_or(0))
     }
@@ -185,6 +195,7 @@ impl EventLoop {
             .collect::<Vec<_>>();
         deadlines.push(self.runner.next_deadline());
         deadlines.push(self.restart_at);
+        deadlines.push(self.notify.next_deadline());
         deadlines.push(
             self.control
                 .next_deadline()
@@ -204,10 +215,15 @@ impl EventLoop {
             match signal {
                 SIGTERM if self.restart_at.is_some() => {
                     // Resources are already released: just leave.
+                    self.notify.stopping();
                     self.exit_code = Some(0);
                 }
-                SIGTERM => self.feed(Input::Command(Command::Shutdown)),
+                SIGTERM => {
+                    self.notify.stopping();
+                    self.feed(Input::Command(Command::Shutdown));
+                }
                 SIGHUP => {
+                    self.notify.reloading();
                     let (keys, notes) = self.reloader.reload();
                     for (level, text) in notes {
                         self.logger.log(level, &text);
@@ -215,6 +231,7 @@ impl EventLoop {
                     if let Some(keys) = keys {
                         self.keys = keys;
                     }
+                    self.notify.ready();
                 }
                 SIGUSR1 => {
                     self.logger.debug_more();
@@ -400,10 +417,12 @@ impl EventLoop {
                 }
                 Action::Log { level, text } => self.logger.log(level, &text),
                 Action::Exit { code } => {
+                    self.notify.stopping();
                     self.control.close(self.poll.registry());
                     self.exit_code = Some(code);
                 }
                 Action::CommUp => {
+                    self.notify.ready();
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
                 }

@@ -10,6 +10,7 @@ pub mod event_loop;
 pub mod event_scripts;
 pub mod pidfile;
 pub mod process;
+pub mod sdnotify;
 pub mod startup;
 pub mod statefiles;
 pub mod timers;
