@@ -415,11 +415,44 @@ fn deb_replaces_heartbeat_and_init_script_runs_our_daemon() {
         "cl_status never saw alpha active: {:?}",
         text(&lab.exec(1, &["cl_status", "nodestatus", "alpha"]))
     );
+    // reload = SIGHUP after a config check; restart = stop, deadtime +
+    // RESTART_GRACE (from /etc/default/heartbeat), start.
+    let reload = in_root(&lab, &["/etc/init.d/heartbeat", "reload"]);
+    assert!(reload.status.success(), "reload: {}", text(&reload));
+    expect_log(&lab, 1, "Configuration unchanged.", Duration::from_secs(5));
+    let defaults = "echo RESTART_GRACE=0 > /etc/default/heartbeat";
+    ok(
+        "/etc/default/heartbeat",
+        in_root(&lab, &["sh", "-c", defaults]),
+    );
+    let pid_of = |out: &Output| {
+        let t = text(out);
+        t.split("[pid ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no pid in status: {t}"))
+    };
+    let first = pid_of(&status);
+    let restart = in_root(&lab, &["/etc/init.d/heartbeat", "restart"]);
+    assert!(restart.status.success(), "restart: {}", text(&restart));
+    let status = in_root(&lab, &["/etc/init.d/heartbeat", "status"]);
+    assert!(
+        status.status.success(),
+        "status after restart: {}",
+        text(&status)
+    );
+    assert_ne!(pid_of(&status), first, "restart kept the old daemon");
+
     let stop = in_root(&lab, &["/etc/init.d/heartbeat", "stop"]);
     assert!(stop.status.success(), "stop: {}", text(&stop));
     let status = in_root(&lab, &["/etc/init.d/heartbeat", "status"]);
     assert_eq!(status.status.code(), Some(3), "{}", text(&status));
     assert!(lab.log_of(1).contains("Heartbeat shutdown complete."));
+    let reload = in_root(&lab, &["/etc/init.d/heartbeat", "reload"]);
+    assert_eq!(reload.status.code(), Some(7), "reload while stopped");
+    let usage = in_root(&lab, &["/etc/init.d/heartbeat", "bogus"]);
+    assert_eq!(usage.status.code(), Some(2), "unknown action");
 
     let purge = in_root(&lab, &["dpkg", "--purge", "heartbeat-rs"]);
     assert!(purge.status.success(), "purge: {}", text(&purge));
