@@ -15,6 +15,7 @@ use crate::daemon::control_io::{ControlIo, ControlOut};
 use crate::daemon::event_scripts::EventScripts;
 use crate::daemon::ping_io::PingIo;
 use crate::daemon::respawn::{Clients, ClientsOut};
+use crate::daemon::sdnotify::Notifier;
 use crate::daemon::timers::TimerQueue;
 use crate::log::Logger;
 use crate::media::{Drained, Medium, SendErrorThrottle, WireFormat};
@@ -82,6 +83,8 @@ pub struct EventLoop {
     ping: Option<PingIo>,
     /// STONITH resets and `watchdog DEV` (see guards.rs).
     guards: guards::Guards,
+    /// systemd readiness and watchdog (no-op without $NOTIFY_SOCKET).
+    notify: Notifier,
 }
 
 impl EventLoop {
@@ -132,6 +135,7 @@ impl EventLoop {
             exit_after_clients: None,
             ping: None,
             guards: guards::Guards::default(),
+            notify: Notifier::disabled(),
         })
     }
 
@@ -174,6 +178,11 @@ impl EventLoop {
 
     /// Runs until the core asks to exit; returns the exit code.
     pub fn run(&mut self) -> io::Result<i32> {
+        let (notify, note) = Notifier::from_env();
+        self.notify = notify;
+        if let Some(note) = note {
+            self.logger.log(Level::Warn, &note);
+        }
         let actions = self.core.start(self.clock.now());
         self.perform(actions);
         let mut events = Events::with_capacity(64);
@@ -241,6 +250,7 @@ impl EventLoop {
                 self.logger.log(level, &text);
             }
             self.flush_due_media();
+            self.notify.tick(Instant::now());
         }
         Ok(self.exit_code.unwrap_or(0))
     }
@@ -258,6 +268,7 @@ impl EventLoop {
         deadlines.push(self.clients.as_ref().and_then(Clients::next_deadline));
         deadlines.push(self.restart_at);
         deadlines.push(self.guards.next_deadline());
+        deadlines.push(self.notify.next_deadline());
         deadlines.push(
             self.control
                 .next_deadline()
@@ -277,13 +288,16 @@ impl EventLoop {
             match signal {
                 SIGTERM if self.restart_at.is_some() => {
                     // Resources are already released: just leave.
+                    self.notify.stopping();
                     self.exit_code = Some(0);
                 }
                 SIGTERM => {
                     self.watchdog_close();
+                    self.notify.stopping();
                     self.feed(Input::Command(Command::Shutdown));
                 }
                 SIGHUP => {
+                    self.notify.reloading();
                     let (keys, notes) = self.reloader.reload();
                     for (level, text) in notes {
                         self.logger.log(level, &text);
@@ -291,6 +305,7 @@ impl EventLoop {
                     if let Some(keys) = keys {
                         self.keys = keys;
                     }
+                    self.notify.ready();
                 }
                 SIGUSR1 => {
                     self.logger.debug_more();
@@ -484,10 +499,12 @@ impl EventLoop {
                     self.clients_out();
                 }
                 Action::Exit { code } => {
+                    self.notify.stopping();
                     self.control.close(self.poll.registry());
                     self.exit_code = Some(code);
                 }
                 Action::CommUp => {
+                    self.notify.ready();
                     let outs = self.control.open_api(self.poll.registry());
                     self.control_outs(outs);
                     self.stonith_status_check();

@@ -13,6 +13,7 @@ pub mod ping_io;
 pub mod process;
 pub mod respawn;
 pub mod respawn_policy;
+pub mod sdnotify;
 pub mod startup;
 pub mod statefiles;
 pub mod timers;

@@ -5,7 +5,7 @@
 # (packet loss), procps, psmisc, tcpdump (captures, optional), groff-base (man
 # page lint, tests/man_pages.rs), and Debian's
 # `heartbeat` package (the REAL Heartbeat 3.0.6, /usr/libexec/heartbeat/heartbeat)
-# plus resource-agents.
+# plus resource-agents; make (packaging tests: make install, the .deb build).
 #
 # The heartbeat package's postinst tries to start the service in the root
 # namespace; a temporary /usr/sbin/policy-rc.d (exit 101) forbids that during the
@@ -31,7 +31,7 @@ wanted=(
 	socat:socat nft:nftables ps:procps fuser:psmisc tcpdump:tcpdump
 	flock:util-linux "$HB_BIN":heartbeat /usr/bin/cl_status:heartbeat
 	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents /usr/sbin/stonith:cluster-glue
-	groff:groff-base
+	groff:groff-base make:make gzip:gzip dpkg-deb:dpkg findmnt:util-linux sha256sum:coreutils
 )
 missing=()
 for pair in "${wanted[@]}"; do
