@@ -74,9 +74,16 @@ install: $(if $(NO_BUILD),,build)
 		s=$${f##*.}; install -d -m 755 $(DESTDIR)$(MANDIR)/man$$s; \
 		gzip -9n < "$$f" > $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}.gz; \
 		chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}.gz; done
-	for f in resource.d/*; do [ -f "$$f" ] || continue; \
-		case "$${f##*/}" in *.md|README*) continue ;; esac; \
-		install -m 755 "$$f" $(DESTDIR)$(HA_DIR)/resource.d/; done
+	@# hto-mapfuncs is sourced, not run. drbddisk belongs to drbd-utils on
+	@# Debian: ours goes to the examples, and to resource.d only when absent.
+	for f in resource.d/*; do [ -f "$$f" ] || continue; n=$${f##*/}; \
+		case $$n in *.md|README*) continue ;; hto-mapfuncs) m=644 ;; *) m=755 ;; esac; \
+		if [ $$n = drbddisk ]; then \
+			install -d -m 755 $(DESTDIR)$(DOCDIR)/examples/resource.d; \
+			install -m 755 "$$f" $(DESTDIR)$(DOCDIR)/examples/resource.d/; \
+			[ ! -e $(DESTDIR)$(HA_DIR)/resource.d/$$n ] || { echo "keeping $(DESTDIR)$(HA_DIR)/resource.d/$$n"; continue; }; \
+		fi; \
+		install -m $$m "$$f" $(DESTDIR)$(HA_DIR)/resource.d/; done
 	for f in etc/ha.d/*; do [ -f "$$f" ] || continue; \
 		install -m 644 "$$f" $(DESTDIR)$(DOCDIR)/examples/; done
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md

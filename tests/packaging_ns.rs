@@ -210,12 +210,19 @@ fn make_install_lays_out_debian_paths_and_keeps_admin_files() {
         assert_eq!(gunzip(&gz), fs::read(&src).expect("man source"), "{name}");
     }
     for (name, _) in repo_files("resource.d", |n| !n.ends_with(".md")) {
+        let sourced = name == "hto-mapfuncs";
         assert_eq!(
             mode(&p(&format!("/etc/ha.d/resource.d/{name}"))),
-            0o755,
+            if sourced { 0o644 } else { 0o755 },
             "{name}"
         );
     }
+    assert_eq!(
+        mode(&p(
+            "/usr/share/doc/heartbeat-rs/examples/resource.d/drbddisk"
+        )),
+        0o755
+    );
     for (name, src) in repo_files("etc/ha.d", |_| true) {
         let example = p(&format!("/usr/share/doc/heartbeat-rs/examples/{name}"));
         assert_eq!(fs::read(&example).ok(), fs::read(&src).ok(), "{name}");

@@ -28,6 +28,8 @@ fi
 # The samples in /etc/ha.d are the admin's files, not the package's: the
 # postinst copies them from the examples on a first install when absent.
 rm -f "$stage/etc/ha.d/ha.cf" "$stage/etc/ha.d/haresources" "$stage/etc/ha.d/authkeys"
+# drbd-utils owns /etc/ha.d/resource.d/drbddisk; ours stays in the examples.
+rm -f "$stage/etc/ha.d/resource.d/drbddisk"
 
 doc=$stage/usr/share/doc/heartbeat-rs
 cat >"$doc/copyright" <<COPY
