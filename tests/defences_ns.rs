@@ -1,7 +1,8 @@
 //! All split-brain defences at once in a mixed cluster: a real Heartbeat
-//! 3.0.6 `alpha` (h1) and our `bravo` (h2) with the same ha.cf carrying
-//! `ping`, `respawn … ipfail`, `apiauth ipfail`, `stonith_host` and
-//! `watchdog` (tests/data/lab/defences); h3 is the ping target.
+//! 3.0.6 node and ours (each way round: alpha in h1, bravo in h2) with the
+//! same ha.cf carrying `ping`, `respawn … ipfail`, `apiauth ipfail`,
+//! `stonith_host` and `watchdog` (tests/data/lab/defences); h3 is the ping
+//! target.
 //!
 //! The STONITH device is the lab's `external/labfence` plugin, bind-mounted
 //! over cluster-glue's plugin directory inside each host's private mount
@@ -93,7 +94,7 @@ impl Defences {
     /// Both nodes' debug logs (ipfail logs there too) and the plugin calls.
     fn logs(&self) -> String {
         format!(
-            "--- alpha (real)\n{}\n--- bravo (ours)\n{}\n--- labfence calls\n{}",
+            "--- alpha\n{}\n--- bravo\n{}\n--- labfence calls\n{}",
             self.read(1, "/var/log/ha-debug"),
             self.read(2, "/var/log/ha-debug"),
             self.calls_text()
@@ -171,19 +172,22 @@ fn lab_ready() -> bool {
     true
 }
 
-/// Real alpha and our bravo with every defence configured: both start and
-/// feed their watchdogs, both run and sign on Debian's ipfail; alpha losing
-/// the ping host moves the group to bravo and back; a crashed alpha is
-/// fenced by bravo before bravo starts the group.
-#[test]
-fn ping_ipfail_stonith_and_watchdog_together_in_a_mixed_pair() {
-    if !lab_ready() {
-        return;
-    }
-    let d = Defences::new("combo-def");
+/// The pair with every defence configured, the real 3.0.6 node on host
+/// `real` (1 = alpha, 2 = bravo) and ours on the other: both start and feed
+/// their watchdogs, both run and sign on Debian's ipfail; alpha losing the
+/// ping host moves the group to bravo and back; a crashed alpha is fenced
+/// by bravo before bravo starts the group.
+fn all_defences(name: &str, real: usize) {
+    let ours = 3 - real;
+    let d = Defences::new(name);
     let conf = d.conf();
-    d.lab.run_real(1, &conf, "alpha");
-    d.lab.run_ours(2, "bravo", &conf, &["-f"]);
+    for (i, node) in [(1, "alpha"), (2, "bravo")] {
+        if i == real {
+            d.lab.run_real(i, &conf, node);
+        } else {
+            d.lab.run_ours(i, node, &conf, &["-f"]);
+        }
+    }
     let long = Duration::from_secs(40);
     d.expect_owner(1, long, "start");
 
@@ -213,14 +217,14 @@ fn ping_ipfail_stonith_and_watchdog_together_in_a_mixed_pair() {
         "no ipfail handshake\n{}",
         d.logs()
     );
-    assert!(ha_log(&d.lab, 2).contains(&format!("Starting \"{IPFAIL}\" as uid")));
+    assert!(ha_log(&d.lab, ours).contains(&format!("Starting \"{IPFAIL}\" as uid")));
     for i in [1, 2] {
         assert_eq!(d.lab.node_status(i, PING), "ping", "h{i}\n{}", d.logs());
     }
 
     // Both watchdogs are fed (one NUL per own heartbeat, keepalive 500 ms).
-    d.expect_watchdog_fed(1, "steady (real)");
-    d.expect_watchdog_fed(2, "steady (ours)");
+    d.expect_watchdog_fed(real, "steady (real)");
+    d.expect_watchdog_fed(ours, "steady (ours)");
     for i in [1, 2] {
         let log = ha_log(&d.lab, i);
         assert!(
@@ -260,9 +264,10 @@ fn ping_ipfail_stonith_and_watchdog_together_in_a_mixed_pair() {
     d.lab.unblock(1, PING);
     d.expect_owner(1, long, "alpha sees its ping node again");
     assert!(d.reset_results("alpha").is_empty(), "{}", d.logs());
+    d.expect_watchdog_fed(1, "after the ipfail round trip");
     d.expect_watchdog_fed(2, "after the ipfail round trip");
 
-    let real_log = ha_log(&d.lab, 1);
+    let real_log = ha_log(&d.lab, real);
     let bad: Vec<&str> = real_log
         .lines()
         .filter(|l| COMPLAINTS.iter().any(|c| l.contains(c)))
@@ -296,4 +301,22 @@ fn ping_ipfail_stonith_and_watchdog_together_in_a_mixed_pair() {
     let log = ha_log(&d.lab, 2);
     assert!(log.contains("node alpha now reset."), "{log}");
     d.expect_watchdog_fed(2, "after the takeover");
+}
+
+/// Real alpha, our bravo: our daemon answers the real alpha's ipfail,
+/// takes the group from it, and fences the crashed real node.
+#[test]
+fn all_defences_with_a_real_alpha_and_our_bravo() {
+    if lab_ready() {
+        all_defences("combo-dro", 1);
+    }
+}
+
+/// Our alpha, real bravo: our alpha's ipfail gives way to the real node,
+/// which fences our crashed alpha before it takes the group.
+#[test]
+fn all_defences_with_our_alpha_and_a_real_bravo() {
+    if lab_ready() {
+        all_defences("combo-dor", 2);
+    }
 }
