@@ -252,8 +252,8 @@ fn all_defences(name: &str, real: usize) {
     // standby, not a death: nobody is fenced); restored, it comes back.
     d.lab.block(1, PING);
     d.expect_owner(2, long, "alpha lost its ping node");
-    // bravo's ipfail (under ours) told alpha's (under the real daemon)
-    // that it sees more ping nodes; alpha's asked its daemon for standby.
+    // bravo's ipfail told alpha's that it sees more ping nodes, and
+    // alpha's asked its daemon for standby (each through its own daemon).
     for line in [
         "Telling other node that we have more visible ping nodes.",
         "Giving up because we were told that we have less ping nodes.",
