@@ -12,27 +12,15 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::cluster::ha_log;
+use common::cluster::{ha_log, real_node_complaints};
+use common::fence::{install_labfence, timed_lines, PLUGIN_DIR};
 use common::lab::{data_dir, require_real_heartbeat, wait_for, Lab};
 
-const PLUGIN_DIR: &str = "/usr/lib/stonith/plugins/external";
 const IPFAIL: &str = "/usr/libexec/heartbeat/ipfail";
 const PING: &str = "198.18.0.3";
-
-/// What the real node logs when it dislikes a peer (as in interop_ns.rs).
-const COMPLAINTS: &[&str] = &[
-    "authentication failed",
-    "replay attack",
-    "hist queue is filling up",
-    "returning after partition",
-    "lost a lot of packets",
-    "corrupted ackseq",
-    "bad node",
-];
 
 struct Defences {
     lab: Lab,
@@ -45,21 +33,8 @@ impl Defences {
         let lab = Lab::new(name, 3);
         let ctl = lab.host_dir(3).join("fence-ctl");
         fs::create_dir_all(&ctl).unwrap();
-        for (i, node) in [(1, "alpha"), (2, "bravo")] {
-            let hd = lab.host_dir(i);
-            fs::write(
-                ctl.join(format!("hostdir.{node}")),
-                hd.display().to_string(),
-            )
-            .unwrap();
-            let plugins = hd.join("stonith-external");
-            fs::create_dir_all(&plugins).unwrap();
-            let plugin = plugins.join("labfence");
-            fs::copy(data_dir().join("../stonith/labfence"), &plugin).unwrap();
-            fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755)).unwrap();
-            let dir = plugins.display().to_string();
-            let out = lab.exec(i, &["mount", "--bind", &dir, PLUGIN_DIR]);
-            assert!(out.status.success(), "bind mount in h{i}: {out:?}");
+        install_labfence(&lab, &ctl);
+        for i in [1, 2] {
             // Heartbeat opens the watchdog without O_CREAT.
             fs::write(lab.file(i, "/srv/wd"), b"").unwrap();
         }
@@ -147,16 +122,6 @@ impl Defences {
             "{step}: h{i} watchdog {before} -> {after} bytes, NULs only {nuls}"
         );
     }
-}
-
-/// Lines that start with an epoch time (`date +%s.%N`).
-fn timed_lines(text: &str) -> Vec<(f64, String)> {
-    text.lines()
-        .filter_map(|l| {
-            let (t, rest) = l.split_once(' ')?;
-            Some((t.parse().ok()?, rest.to_string()))
-        })
-        .collect()
 }
 
 fn lab_ready() -> bool {
@@ -268,10 +233,7 @@ fn all_defences(name: &str, real: usize) {
     d.expect_watchdog_fed(2, "after the ipfail round trip");
 
     let real_log = ha_log(&d.lab, real);
-    let bad: Vec<&str> = real_log
-        .lines()
-        .filter(|l| COMPLAINTS.iter().any(|c| l.contains(c)))
-        .collect();
+    let bad: Vec<&str> = real_node_complaints(&real_log);
     assert!(bad.is_empty(), "the real node complained: {bad:#?}");
 
     // alpha crashes: bravo resets it through labfence, then starts the group.

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::cluster::{count_in_log, expect_log, ha_log};
+use common::cluster::{count_in_log, expect_log, ha_log, real_node_complaints};
 use common::lab::{data_dir, require_lab, require_real_heartbeat, wait_for, Lab};
 use heartbeat_rs::control::framing::{frame_message, parse_body, FrameDecoder};
 use heartbeat_rs::wire::Message;
@@ -26,17 +26,6 @@ const PING: &str = "198.18.0.3";
 const DEADPING: Duration = Duration::from_secs(2);
 /// Mixed-pair observation time.
 const STEADY: Duration = Duration::from_secs(20);
-
-/// What the real node logs when it dislikes a peer (as in interop_ns.rs).
-const COMPLAINTS: &[&str] = &[
-    "authentication failed",
-    "replay attack",
-    "hist queue is filling up",
-    "returning after partition",
-    "lost a lot of packets",
-    "corrupted ackseq",
-    "bad node",
-];
 
 fn our_cl_status(lab: &Lab, i: usize, args: &[&str]) -> (String, i32) {
     let mut argv = vec![env!("CARGO_BIN_EXE_cl_status")];
@@ -275,10 +264,7 @@ fn mixed_pair_ping_node_cut_and_restore() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let real_log = ha_log(&lab, 2);
-    let bad: Vec<&str> = real_log
-        .lines()
-        .filter(|l| COMPLAINTS.iter().any(|c| l.contains(c)))
-        .collect();
+    let bad: Vec<&str> = real_node_complaints(&real_log);
     assert!(bad.is_empty(), "the real node complained: {bad:#?}");
     assert_eq!(count_in_log(&lab, 2, &format!("node {PING}: is dead")), 0);
     assert_eq!(count_in_log(&lab, 2, "node alpha: is dead"), 0);

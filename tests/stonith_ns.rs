@@ -13,14 +13,12 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::cluster::{count_in_log, expect_log, ha_log};
+use common::fence::{install_labfence, timed_lines, PLUGIN_DIR};
 use common::lab::{data_dir, pid_alive, require_lab, require_real_heartbeat, wait_for, Lab};
-
-const PLUGIN_DIR: &str = "/usr/lib/stonith/plugins/external";
 
 /// A two-host lab with the test plugin installed in both hosts.
 struct FenceLab {
@@ -37,22 +35,7 @@ impl FenceLab {
         let lab = Lab::new(name, 2);
         let ctl = lab.host_dir(2).join("fence-ctl");
         fs::create_dir_all(&ctl).unwrap();
-        for (i, node) in [(1, "alpha"), (2, "bravo")] {
-            let hd = lab.host_dir(i);
-            fs::write(
-                ctl.join(format!("hostdir.{node}")),
-                hd.display().to_string(),
-            )
-            .unwrap();
-            let plugins = hd.join("stonith-external");
-            fs::create_dir_all(&plugins).unwrap();
-            let plugin = plugins.join("labfence");
-            fs::copy(data_dir().join("../stonith/labfence"), &plugin).unwrap();
-            fs::set_permissions(&plugin, fs::Permissions::from_mode(0o755)).unwrap();
-            let dir = plugins.display().to_string();
-            let out = lab.exec(i, &["mount", "--bind", &dir, PLUGIN_DIR]);
-            assert!(out.status.success(), "bind mount in h{i}: {out:?}");
-        }
+        install_labfence(&lab, &ctl);
         if let Some(mode) = mode {
             fs::write(ctl.join("mode"), mode).unwrap();
         }
@@ -122,16 +105,6 @@ impl FenceLab {
             .collect();
         (started, results)
     }
-}
-
-/// Lines that start with an epoch time (`date +%s.%N`).
-fn timed_lines(text: &str) -> Vec<(f64, String)> {
-    text.lines()
-        .filter_map(|l| {
-            let (t, rest) = l.split_once(' ')?;
-            Some((t.parse().ok()?, rest.to_string()))
-        })
-        .collect()
 }
 
 /// Times at which host `i` started labsvc (its /var/log/labsvc.events).

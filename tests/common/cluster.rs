@@ -77,3 +77,21 @@ pub fn for_each_medium(scenario: fn(&str)) {
         .collect();
     assert!(failed.is_empty(), "scenario failed over: {failed:?}");
 }
+
+/// What a real 3.0.6 node logs when it dislikes a peer (spec §13).
+pub const REAL_NODE_COMPLAINTS: &[&str] = &[
+    "authentication failed",
+    "replay attack",
+    "hist queue is filling up",
+    "returning after partition",
+    "lost a lot of packets",
+    "corrupted ackseq",
+    "bad node",
+];
+
+/// The lines of a real node's log that complain about a peer.
+pub fn real_node_complaints(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| REAL_NODE_COMPLAINTS.iter().any(|c| l.contains(c)))
+        .collect()
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod fence;
 pub mod lab;
 
 use std::path::PathBuf;
