@@ -16,6 +16,7 @@ pub mod config;
 pub mod control;
 pub mod core;
 pub mod daemon;
+pub mod lockfile;
 pub mod log;
 pub mod media;
 pub mod runner;

@@ -5,10 +5,10 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::lockfile::{publish_pid, Published};
 use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
@@ -139,27 +139,10 @@ pub fn lock(path: &Path) -> Result<(), PidFileError> {
     }
     let mut tmp_name = path.as_os_str().to_os_string();
     tmp_name.push(format!(".{me}"));
-    let tmp = PathBuf::from(tmp_name);
-    let write_tmp = || -> io::Result<()> {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(format!("{me:>11}\n").as_bytes())
-    };
-    if let Err(e) = write_tmp() {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    let linked = fs::hard_link(&tmp, path);
-    let _ = fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            Err(PidFileError::AlreadyRunning(read_pid(path).unwrap_or(0)))
-        }
-        Err(e) => Err(io_err(e)),
+    match publish_pid(path, Path::new(&tmp_name)) {
+        Ok(Published::Done) => Ok(()),
+        Ok(Published::Taken) => Err(PidFileError::AlreadyRunning(read_pid(path).unwrap_or(0))),
+        Err((_, e)) => Err(io_err(e)),
     }
 }
 

@@ -6,8 +6,6 @@
 //! The lock records the current pid: take it after daemonising.
 
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -15,6 +13,7 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
 use super::{io_err, MediaErrorKind};
+use crate::lockfile::{publish_pid, Published};
 
 const LOCKSTRLEN: usize = 12;
 
@@ -65,26 +64,10 @@ impl TtyLock {
             }
         }
         let tmp = lock_dir.join(format!("tmp{me}-{}", name.trim_start_matches("LCK..")));
-        let write_tmp = || -> io::Result<()> {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .open(&tmp)?;
-            f.write_all(format!("{me:>11}\n").as_bytes())
-        };
-        if let Err(e) = write_tmp() {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(format!("creating lock file {}", tmp.display()), e));
-        }
-        let linked = fs::hard_link(&tmp, &path);
-        let _ = fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(TtyLock { path }),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(locked(read_pid(&path).unwrap_or(0)))
-            }
-            Err(e) => Err(io_err(format!("creating lock file {}", path.display()), e)),
+        match publish_pid(&path, &tmp) {
+            Ok(Published::Done) => Ok(TtyLock { path }),
+            Ok(Published::Taken) => Err(locked(read_pid(&path).unwrap_or(0))),
+            Err((file, e)) => Err(io_err(format!("creating lock file {}", file.display()), e)),
         }
     }
 
