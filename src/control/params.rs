@@ -92,6 +92,7 @@ pub fn api_parameters(cf: &HaCf, debug_level: u32, release: &str) -> Vec<(String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn lookup<'a>(table: &'a [(String, String)], name: &str) -> Option<&'a str> {
         table
@@ -104,31 +105,10 @@ mod tests {
     /// answered for it (tests/data/control/real/both-active/hbparameter-*).
     #[test]
     fn matches_the_real_daemon_for_the_lab_config() {
-        let mut cf = HaCf {
-            keepalive_ms: 500,
-            deadtime_ms: 3000,
-            warntime_ms: 2000,
-            initdead_ms: 6000,
-            deadping_ms: 3000,
-            logfacility: Some("none".into()),
-            ..HaCf::default()
-        };
-        for (n, v) in [
-            ("logfile", "/var/log/ha-log"),
-            ("debugfile", "/var/log/ha-debug"),
-            ("logfacility", "none"),
-            ("keepalive", "500ms"),
-            ("warntime", "2"),
-            ("deadtime", "3"),
-            ("initdead", "6"),
-            ("udpport", "694"),
-            ("bcast", "eth0"),
-            ("auto_failback", "on"),
-            ("node", "bravo"),
-            ("crm", "off"),
-        ] {
-            cf.raw.push((n.into(), v.into()));
-        }
+        let lab = include_bytes!("../../tests/data/lab/bcast/ha.cf");
+        let parsed = crate::config::hacf::parse(lab, Path::new("ha.cf"));
+        assert!(!parsed.diagnostics.has_errors());
+        let cf = parsed.value;
         let table = api_parameters(&cf, 0, "3.0.6");
         let want = [
             ("auto_failback", Some("on")),

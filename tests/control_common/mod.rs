@@ -36,36 +36,13 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// tests/data/lab/bcast/ha.cf as the config parser would give it.
+/// tests/data/lab/bcast/ha.cf, parsed.
 pub fn lab_hacf() -> HaCf {
-    let mut cf = HaCf {
-        nodes: vec!["alpha".into(), "bravo".into()],
-        keepalive_ms: 500,
-        deadtime_ms: 3000,
-        warntime_ms: 2000,
-        initdead_ms: 6000,
-        deadping_ms: 3000,
-        logfacility: Some("none".into()),
-        ..HaCf::default()
-    };
-    for (n, v) in [
-        ("logfile", "/var/log/ha-log"),
-        ("debugfile", "/var/log/ha-debug"),
-        ("logfacility", "none"),
-        ("keepalive", "500ms"),
-        ("warntime", "2"),
-        ("deadtime", "3"),
-        ("initdead", "6"),
-        ("udpport", "694"),
-        ("bcast", "eth0"),
-        ("auto_failback", "on"),
-        ("node", "alpha"),
-        ("node", "bravo"),
-        ("crm", "off"),
-    ] {
-        cf.raw.push((n.into(), v.into()));
-    }
-    cf
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lab/bcast/ha.cf");
+    let content = std::fs::read(&path).expect("tests/data/lab/bcast/ha.cf");
+    let parsed = heartbeat_rs::config::hacf::parse(&content, &path);
+    assert!(!parsed.diagnostics.has_errors(), "lab ha.cf does not parse");
+    parsed.value
 }
 
 /// The view of node alpha in the recorded states `both-active` and
