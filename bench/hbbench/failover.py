@@ -1,0 +1,110 @@
+"""Failover latency: SIGKILL every process of the node holding the group, time
+until the survivor runs the group's first start script (benchsvc::first) and
+has started the whole group (benchsvc::last, after the IPaddr2 address).
+
+No full restart per run: with auto_failback off the survivor keeps the group,
+the killed node is "rebooted" and restarted, and once it has joined (its log
+says the initial resource hand-over is complete) plus a settle time, the next
+run kills the other node, the one that was up all along. The part beyond
+deadtime is counted from the victim's last packet on the LAN (tcpdump on the
+lab bridge): that is where the survivor's deadtime starts.
+"""
+
+import os
+import subprocess
+import time
+
+from . import config
+from .lab import BenchError, Pair, random_phase, wait_uptime
+from .stats import summary_ms
+
+ADDR = {1: "198.18.0.1.", 2: "198.18.0.2."}
+
+
+class Capture:
+    """tcpdump of the heartbeat port on the lab bridge: (time, source host) pairs."""
+
+    def __init__(self, pair, path):
+        self.path = path
+        self.out = open(path, "w")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", pair.prefix + "sw", "tcpdump", "-i", "br0", "-n", "-tt", "-l", "udp port 694"],
+            stdout=self.out, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        packets = []
+        with open(self.path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) < 3:
+                    continue
+                for host, addr in ADDR.items():
+                    if w[2].startswith(addr):
+                        packets.append((float(w[0]), host))
+        os.unlink(self.path)
+        return packets
+
+
+def last_before(packets, host, t):
+    best = None
+    for ts, h in packets:
+        if h == host and ts < t:
+            best = ts
+    return best
+
+
+def run(impl, cfg, runs, outdir, settle):
+    conf = config.make(outdir, cfg)
+    ka, dead = config.keepalive_s(cfg), config.deadtime_s(cfg)
+    pair = Pair(f"fo{cfg[2:]}-{impl[0]}", impl, conf)
+    samples = []
+    try:
+        pair.create()
+        cap = Capture(pair, os.path.join(outdir, f"capture-{cfg}-{impl}.txt"))
+        offs = {i: pair.log_size(i) for i in (1, 2)}
+        pair.start(1)
+        pair.start(2)
+        owner, _, _ = pair.wait_group((1, 2), 0, 120)
+        for i in (1, 2):
+            pair.wait_settled(i, offs[i])
+        time.sleep(settle)
+        for r in range(runs):
+            victim, survivor = owner, 3 - owner
+            wait_uptime(pair, victim, ka)
+            random_phase(ka)
+            t_kill = pair.sigkill(victim)
+            _, first, last = pair.wait_group((survivor,), t_kill, 60)
+            samples.append({"run": r + 1, "victim": victim, "kill": t_kill, "first": first, "last": last})
+            pair.crash_cleanup(victim)
+            off = pair.log_size(victim)
+            pair.start(victim)
+            pair.wait_settled(victim, off)
+            time.sleep(settle)
+            owner = survivor
+        packets = cap.stop()
+    finally:
+        pair.destroy(keep_logs_in=os.path.join(outdir, "logs"))
+    for s in samples:
+        lp = last_before(packets, s["victim"], s["kill"])
+        s["last_packet"] = lp
+        s["to_first"] = s["first"] - s["kill"]
+        s["to_group"] = s["last"] - s["kill"]
+        s["beyond_deadtime"] = (s["first"] - lp - dead) if lp else None
+    if len(samples) < runs:
+        raise BenchError(f"failover {cfg} {impl}: only {len(samples)} of {runs} runs")
+    return {
+        "config": cfg,
+        "keepalive_s": ka,
+        "deadtime_s": dead,
+        "runs": samples,
+        "kill_to_first_script_ms": summary_ms([s["to_first"] for s in samples]),
+        "kill_to_group_ms": summary_ms([s["to_group"] for s in samples]),
+        "beyond_deadtime_ms": summary_ms([s["beyond_deadtime"] for s in samples]),
+    }

@@ -1,0 +1,108 @@
+"""Start-up and shutdown.
+
+start-up, both: both nodes launched together -> the group fully started
+  (benchsvc::last) on whichever node takes it; lone: alpha alone -> group
+  started (initdead must pass first). Times count from just before lab.sh
+  launches the daemons (the same launcher overhead for both implementations).
+shutdown: SIGTERM to the main daemon of the node holding the group -> the
+  peer has started the whole group, and -> every process of that node is
+  gone. The stopped node is restarted and joins; the next run stops the
+  other node (auto_failback off keeps the group where it is).
+"""
+
+import os
+import threading
+import time
+
+from . import config
+from .lab import BenchError, Pair, alive, wait_until, wait_uptime
+from .stats import summary_ms
+
+
+def _start_both(pair):
+    t = threading.Thread(target=pair.start, args=(2,))
+    t0 = time.time()
+    t.start()
+    pair.start(1)
+    t.join()
+    return t0
+
+
+def startup(impl, runs, outdir):
+    cfg = "dt1s"
+    conf = config.make(outdir, cfg)
+    pair = Pair(f"su-{impl[0]}", impl, conf)
+    both, lone = [], []
+    try:
+        pair.create()
+        for _ in range(runs):
+            t0 = _start_both(pair)
+            _, first, last = pair.wait_group((1, 2), t0, 120)
+            both.append({"first": first - t0, "group": last - t0})
+            pair.stop_all()
+            t0 = time.time()
+            pair.start(1)
+            _, first, last = pair.wait_group((1,), t0, 120)
+            lone.append({"first": first - t0, "group": last - t0})
+            pair.stop_all()
+    finally:
+        pair.destroy(keep_logs_in=os.path.join(outdir, "logs"))
+    init = config.initdead_s(cfg)
+    return {
+        "config": cfg,
+        "initdead_s": init,
+        "both": both,
+        "lone": lone,
+        "both_to_first_script_ms": summary_ms([r["first"] for r in both]),
+        "both_to_group_ms": summary_ms([r["group"] for r in both]),
+        "lone_to_group_ms": summary_ms([r["group"] for r in lone]),
+        "lone_beyond_initdead_ms": summary_ms([r["first"] - init for r in lone]),
+    }
+
+
+def shutdown(impl, runs, outdir, settle):
+    cfg = "dt1s"
+    conf = config.make(outdir, cfg)
+    pair = Pair(f"sd-{impl[0]}", impl, conf)
+    samples = []
+    try:
+        pair.create()
+        offs = {i: pair.log_size(i) for i in (1, 2)}
+        _start_both(pair)
+        owner, _, _ = pair.wait_group((1, 2), 0, 120)
+        for i in (1, 2):
+            pair.wait_settled(i, offs[i])
+        time.sleep(settle)
+        for _ in range(runs):
+            peer = 3 - owner
+            wait_uptime(pair, owner, 0.2)
+            t0, pids = pair.sigterm(owner)
+            res = {}
+
+            def done():
+                if "exit" not in res and not any(alive(p) for p in pids):
+                    res["exit"] = time.time() - t0
+                if "group" not in res:
+                    last = pair.started(peer, t0, "last")
+                    if last:
+                        res["group"] = last - t0
+                        res["first"] = pair.started(peer, t0, "first") - t0
+                return "exit" in res and "group" in res
+
+            if not wait_until(done, 120):
+                raise BenchError(f"shutdown {impl}: after SIGTERM of h{owner}: {res}")
+            samples.append(res)
+            off = pair.log_size(owner)
+            pair.start(owner)
+            pair.wait_settled(owner, off)
+            time.sleep(settle)
+            owner = peer
+    finally:
+        pair.destroy(keep_logs_in=os.path.join(outdir, "logs"))
+    return {
+        "config": cfg,
+        "runs": samples,
+        "term_to_peer_first_script_ms": summary_ms([r["first"] for r in samples]),
+        "term_to_peer_group_ms": summary_ms([r["group"] for r in samples]),
+        "term_to_exit_ms": summary_ms([r["exit"] for r in samples]),
+    }
