@@ -6,7 +6,8 @@ start-up, both: both nodes launched together -> the group fully started
   launches the daemons (the same launcher overhead for both implementations).
 shutdown: SIGTERM to the main daemon of the node holding the group -> the
   peer has started the whole group, and -> every process of that node is
-  gone. The stopped node is restarted and joins; the next run stops the
+  gone; the hand-over proper is the owner's last stop script -> the peer's
+  first start script (what remains once the scripts' own time is taken out). The stopped node is restarted and joins; the next run stops the
   other node (auto_failback off keeps the group where it is).
 """
 
@@ -91,6 +92,12 @@ def shutdown(impl, runs, outdir, settle):
 
             if not wait_until(done, 120):
                 raise BenchError(f"shutdown {impl}: after SIGTERM of h{owner}: {res}")
+            stops = [ts for ts, what, _ in pair.events(owner, t0) if what == "stop"]
+            if stops:
+                # the hand-over proper: the owner's last stop script (the
+                # group's first resource) -> the peer's first start script
+                res["first_stop"] = min(stops) - t0
+                res["handover"] = res["first"] - (max(stops) - t0)
             samples.append(res)
             off = pair.log_size(owner)
             pair.start(owner)
@@ -105,4 +112,6 @@ def shutdown(impl, runs, outdir, settle):
         "term_to_peer_first_script_ms": summary_ms([r["first"] for r in samples]),
         "term_to_peer_group_ms": summary_ms([r["group"] for r in samples]),
         "term_to_exit_ms": summary_ms([r["exit"] for r in samples]),
+        "term_to_first_stop_script_ms": summary_ms([r.get("first_stop") for r in samples]),
+        "handover_ms": summary_ms([r.get("handover") for r in samples]),
     }

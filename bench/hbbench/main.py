@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -97,6 +98,8 @@ def main(argv=None):
     if bad:
         ap.error(f"unknown phase(s) {bad}; known: {', '.join(PHASES)}")
     out = os.path.abspath(args.out or time.strftime("/tmp/hbrs-bench-%Y%m%d-%H%M%S"))
+    for old in ("logs", "conf"):  # from an earlier run into the same directory
+        shutil.rmtree(os.path.join(out, old), ignore_errors=True)
     os.makedirs(os.path.join(out, "logs"), exist_ok=True)
     log = Log()
     res = {"command": "bench/run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
