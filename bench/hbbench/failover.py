@@ -22,13 +22,15 @@ ADDR = {1: "198.18.0.1.", 2: "198.18.0.2."}
 
 
 class Capture:
-    """tcpdump of the heartbeat port on the lab bridge: (time, source host) pairs."""
+    """tcpdump of the heartbeat port on the lab bridge: (time, source host) of
+    every status heartbeat."""
 
     def __init__(self, pair, path):
         self.path = path
         self.out = open(path, "w")
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", pair.prefix + "sw", "tcpdump", "-i", "br0", "-n", "-tt", "-l", "udp port 694"],
+            ["ip", "netns", "exec", pair.prefix + "sw", "tcpdump", "-i", "br0", "-n", "-tt", "-l", "-A",
+             "udp port 694"],
             stdout=self.out, stderr=subprocess.DEVNULL)
 
     def stop(self):
@@ -39,15 +41,23 @@ class Capture:
             self.proc.kill()
             self.proc.wait()
         self.out.close()
+        # Only status heartbeats restart a peer's deadtime (not ACKs or
+        # retransmissions): keep the packets whose payload says t=status.
         packets = []
-        with open(self.path) as f:
+        cur = None
+        with open(self.path, errors="replace") as f:
             for line in f:
                 w = line.split()
-                if len(w) < 3:
-                    continue
-                for host, addr in ADDR.items():
-                    if w[2].startswith(addr):
-                        packets.append((float(w[0]), host))
+                header = len(w) >= 3 and w[1] == "IP" and w[0].replace(".", "").isdigit()
+                if header:
+                    cur = None
+                    for host, addr in ADDR.items():
+                        if w[2].startswith(addr):
+                            cur = [float(w[0]), host, False]
+                            packets.append(cur)
+                elif cur is not None and "t=status" in line:
+                    cur[2] = True
+        packets = [(ts, host) for ts, host, status in packets if status]
         os.unlink(self.path)
         return packets
 

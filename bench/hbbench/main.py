@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from . import failover, footprint, lifecycle, report, stress, svg
+from . import failover, footprint, lifecycle, report, scriptfloor, stress, svg
 from .lab import BenchError
 
 IMPLS = ("ours", "real")
@@ -183,6 +183,9 @@ def main(argv=None):
                     log(f"stress: {p['stress_s']} s, 5 % loss, CPU load {'on' if p['stress_cpu'] else 'off'}")
                     stress_job()
                     save()
+        if "failover" in phases:
+            res["script_floor"] = scriptfloor.measure(p["failover_runs"])
+            save()
         if "failover" in res:
             svg.plot(res["failover"], os.path.join(out, "failover.svg"))
     except BenchError as e:

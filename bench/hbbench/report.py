@@ -56,6 +56,11 @@ def summary_rows(r):
         for stat in ("p50", "p99"):
             add(f"failover {label}: kill → group started, {stat}",
                 _get(o, "kill_to_group_ms", stat), _get(h, "kill_to_group_ms", stat))
+    fl = _get(r, "script_floor", "status_then_start_stamp_ms")
+    if fl and fl.get("n"):
+        rows.append(("… of which the scripts alone (`benchsvc status`, then `start` until its timestamp, "
+                     f"from a plain parent, {fl['n']} runs): p50 / p99",
+                     f"{fl['p50']:.1f} / {fl['p99']:.1f} ms", "same scripts", "–", ""))
     su = r.get("startup", {})
     if su:
         o, h = su.get("ours", {}), su.get("real", {})
