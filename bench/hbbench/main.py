@@ -134,8 +134,23 @@ def main(argv=None):
             slot = slot.setdefault(key, {})
         slot[impl] = value
 
+    errors = []
+
     def stress_job():
-        res["stress"] = stress.run(impls, out, p["stress_s"], 5, p["stress_cpu"], p["settle"])
+        try:
+            res["stress"] = stress.run(impls, out, p["stress_s"], 5, p["stress_cpu"], p["settle"])
+        except BenchError as e:
+            errors.append(f"stress: {e}")
+            log(f"ERROR: {errors[-1]}")
+
+    def guarded(phase, key, impl, fn):
+        """fn(), or {"error": ...}: one failed measurement does not lose the others."""
+        try:
+            return fn()
+        except BenchError as e:
+            errors.append(f"{phase} {key or ''} {impl}: {e}")
+            log(f"ERROR: {errors[-1]}")
+            return {"error": str(e)}
 
     try:
         if args.smoke:
@@ -145,7 +160,7 @@ def main(argv=None):
             def one(job):
                 phase, key, impl, fn = job
                 try:
-                    v = fn()
+                    v = guarded(phase, key, impl, fn) if impl else fn()
                     if impl:
                         store(phase, key, impl, v)
                     log(f"{phase} {key or ''} {impl} done")
@@ -170,14 +185,14 @@ def main(argv=None):
                     for cfg in ("ka100ms", "ka1s"):
                         pair_jobs = [j for j in mine if j[1] == cfg]
                         log(f"footprint {cfg}: memory at {p['mem_at']} s, CPU over {p['cpu_from']}..{p['cpu_to']} s")
-                        got = run_all([j[3] for j in pair_jobs])
+                        got = run_all([lambda j=j: guarded(*j) for j in pair_jobs])
                         for j, v in zip(pair_jobs, got):
                             store(phase, cfg, j[2], v)
                         save()
                     continue
                 for ph, key, impl, fn in mine:
                     log(f"{ph} {key or ''} {impl}")
-                    store(ph, key, impl, fn())
+                    store(ph, key, impl, guarded(ph, key, impl, fn))
                     save()
                 if phase == "stress" and "stress" in phases:
                     log(f"stress: {p['stress_s']} s, 5 % loss, CPU load {'on' if p['stress_cpu'] else 'off'}")
@@ -193,7 +208,11 @@ def main(argv=None):
         log(f"FAILED: {e}")
         return 1
     res["elapsed_s"] = time.time() - log.t0
+    res["errors"] = errors
     save()
     log(f"done in {res['elapsed_s']:.0f} s")
     print(report.markdown(res))
+    if errors:
+        log("FAILED measurements:\n  " + "\n  ".join(errors))
+        return 1
     return 0

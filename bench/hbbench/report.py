@@ -69,6 +69,10 @@ def summary_rows(r):
         add("start-up, both nodes together → first start script, p50", first,
             _get(h, "both_to_first_script_ms", "p50"), target="≤ 1 s", ok=None if first is None else first <= 1000)
         add("start-up, both nodes together → group started, p50", both, _get(h, "both_to_group_ms", "p50"))
+        fails = f"{o.get('failed_runs', '–')} / {h.get('failed_runs', '–')}"
+        if fails != "0 / 0":
+            rows.append(("start-up runs in which the group never started (60 s)",
+                         str(o.get("failed_runs", "–")), str(h.get("failed_runs", "–")), "–", ""))
         add(f"start-up, lone node → group started (initdead {su.get('ours', su.get('real', {})).get('initdead_s', 0):g} s), p50",
             _get(o, "lone_to_group_ms", "p50"), _get(h, "lone_to_group_ms", "p50"))
     sd = r.get("shutdown", {})
@@ -134,7 +138,8 @@ def header(r):
 
 
 def markdown(r):
-    lines = header(r) + ["| measure | heartbeat-rs | Heartbeat 3.0.6 | ratio ours/HB | target |",
+    errs = [f"- **not measured**: {e}" for e in r.get("errors", [])]
+    lines = header(r) + errs + ([""] if errs else []) + ["| measure | heartbeat-rs | Heartbeat 3.0.6 | ratio ours/HB | target |",
              "| --- | ---: | ---: | ---: | --- |"]
     for row in summary_rows(r):
         lines.append("| " + " | ".join(row) + " |")
