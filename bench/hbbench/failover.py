@@ -73,21 +73,17 @@ def last_before(packets, host, t):
 def run(impl, cfg, runs, outdir, settle):
     conf = config.make(outdir, cfg)
     ka, dead = config.keepalive_s(cfg), config.deadtime_s(cfg)
-    pair = Pair(f"fo{cfg[2:]}-{impl[0]}", impl, conf)
+    pair = Pair(f"fo{cfg[2:]}-{impl[0]}", impl, conf, config.initdead_s(cfg))
     samples = []
     try:
         pair.create()
         cap = Capture(pair, os.path.join(outdir, f"capture-{cfg}-{impl}.txt"))
-        offs = {i: pair.log_size(i) for i in (1, 2)}
-        pair.start(1)
-        pair.start(2)
-        owner, _, _ = pair.wait_group((1, 2), 0, 120)
-        for i in (1, 2):
-            pair.wait_settled(i, offs[i])
+        owner = pair.start_pair()
         time.sleep(settle)
         for r in range(runs):
             victim, survivor = owner, 3 - owner
             wait_uptime(pair, victim, ka)
+            pair.check_owner(victim)
             random_phase(ka)
             t_kill = pair.sigkill(victim)
             _, first, last = pair.wait_group((survivor,), t_kill, 60)
@@ -114,6 +110,7 @@ def run(impl, cfg, runs, outdir, settle):
         "keepalive_s": ka,
         "deadtime_s": dead,
         "runs": samples,
+        "setup_retries": pair.setup_retries,
         "kill_to_first_script_ms": summary_ms([s["to_first"] for s in samples]),
         "kill_to_group_ms": summary_ms([s["to_group"] for s in samples]),
         "beyond_deadtime_ms": summary_ms([s["beyond_deadtime"] for s in samples]),

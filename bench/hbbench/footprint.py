@@ -68,14 +68,12 @@ def _cpu_delta(a, b):
 
 def measure(impl, cfg, outdir, mem_at, cpu_from, cpu_to):
     conf = config.make(outdir, cfg)
-    pair = Pair(f"fp{cfg[2:]}-{impl[0]}", impl, conf)
+    pair = Pair(f"fp{cfg[2:]}-{impl[0]}", impl, conf, config.initdead_s(cfg))
     res = {"config": cfg, "keepalive_s": config.keepalive_s(cfg), "nodes": {}}
     try:
         pair.create()
-        t0 = time.time()
-        pair.start(1)
-        pair.start(2)
-        pair.wait_group((1, 2), 0, 120)
+        pair.start_pair()
+        t0 = time.time()  # the pair is up: alpha runs the group, bravo joined
         snaps = {}
         for at, what in sorted([(cpu_from, "cpu0"), (mem_at, "mem"), (cpu_to, "cpu1")]):
             time.sleep(max(0.0, t0 + at - time.time()))
@@ -100,6 +98,7 @@ def measure(impl, cfg, outdir, mem_at, cpu_from, cpu_to):
             }
     finally:
         pair.destroy(keep_logs_in=os.path.join(outdir, "logs"))
+    res["setup_retries"] = pair.setup_retries
     nodes = res["nodes"].values()
     for k in ("rss", "pss", "uss", "procs", "cpu_s_per_60s", "cpu_ticks_s_per_60s"):
         res[k] = sum(n[k] for n in nodes) / len(nodes)

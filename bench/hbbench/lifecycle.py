@@ -42,7 +42,7 @@ GROUP_TIMEOUT_S = 60
 def startup(impl, runs, outdir):
     cfg = "dt1s"
     conf = config.make(outdir, cfg)
-    pair = Pair(f"su-{impl[0]}", impl, conf)
+    pair = Pair(f"su-{impl[0]}", impl, conf, config.initdead_s(cfg))
     both, lone = [], []
     try:
         pair.create()
@@ -76,19 +76,16 @@ def startup(impl, runs, outdir):
 def shutdown(impl, runs, outdir, settle):
     cfg = "dt1s"
     conf = config.make(outdir, cfg)
-    pair = Pair(f"sd-{impl[0]}", impl, conf)
+    pair = Pair(f"sd-{impl[0]}", impl, conf, config.initdead_s(cfg))
     samples = []
     try:
         pair.create()
-        offs = {i: pair.log_size(i) for i in (1, 2)}
-        _start_both(pair)
-        owner, _, _ = pair.wait_group((1, 2), 0, 120)
-        for i in (1, 2):
-            pair.wait_settled(i, offs[i])
+        owner = pair.start_pair()
         time.sleep(settle)
         for _ in range(runs):
             peer = 3 - owner
             wait_uptime(pair, owner, 0.2)
+            pair.check_owner(owner)
             t0, pids = pair.sigterm(owner)
             res = {}
 
@@ -121,6 +118,7 @@ def shutdown(impl, runs, outdir, settle):
     return {
         "config": cfg,
         "runs": samples,
+        "setup_retries": pair.setup_retries,
         "term_to_peer_first_script_ms": summary_ms([r["first"] for r in samples]),
         "term_to_peer_group_ms": summary_ms([r["group"] for r in samples]),
         "term_to_exit_ms": summary_ms([r["exit"] for r in samples]),

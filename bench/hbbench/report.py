@@ -137,8 +137,27 @@ def header(r):
     ]
 
 
+def _retries(r):
+    """(phase, impl, count) of pair set-ups that had to be restarted."""
+    out = []
+
+    def walk(d, path):
+        if isinstance(d, dict):
+            if d.get("setup_retries"):
+                out.append((" ".join(path), d["setup_retries"]))
+            for k, v in d.items():
+                if k not in ("runs", "nodes"):
+                    walk(v, path + [k])
+
+    for phase in ("startup", "shutdown", "failover", "footprint", "stress"):
+        walk(r.get(phase, {}), [phase])
+    return out
+
+
 def markdown(r):
     errs = [f"- **not measured**: {e}" for e in r.get("errors", [])]
+    errs += [f"- pair set-up restarted {n}× in {where} (a lone node never took its group)"
+             for where, n in _retries(r)]
     lines = header(r) + errs + ([""] if errs else []) + ["| measure | heartbeat-rs | Heartbeat 3.0.6 | ratio ours/HB | target |",
              "| --- | ---: | ---: | ---: | --- |"]
     for row in summary_rows(r):
@@ -152,7 +171,7 @@ def markdown(r):
         for cfg in ("dt1s", "dt100ms"):
             for impl, name in (("ours", "heartbeat-rs"), ("real", "Heartbeat 3.0.6")):
                 res = _get(fo, cfg, impl)
-                if not res:
+                if not res or "error" in res:
                     continue
                 label = f"deadtime {res['deadtime_s'] * 1000:g} ms / keepalive {res['keepalive_s'] * 1000:g} ms"
                 for key, what in (("kill_to_first_script_ms", "kill → first start script"),

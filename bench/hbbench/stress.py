@@ -22,7 +22,7 @@ class Stressed:
     def __init__(self, impl, outdir):
         self.impl = impl
         self.outdir = outdir
-        self.pair = Pair(f"st-{impl[0]}", impl, config.make(outdir, CFG))
+        self.pair = Pair(f"st-{impl[0]}", impl, config.make(outdir, CFG), config.initdead_s(CFG))
         self.offs = {}
         self.error = None
 
@@ -30,12 +30,7 @@ class Stressed:
         try:
             p = self.pair
             p.create()
-            offs = {i: p.log_size(i) for i in (1, 2)}
-            p.start(1)
-            p.start(2)
-            p.wait_group((1, 2), 0, 120)
-            for i in (1, 2):
-                p.wait_settled(i, offs[i])
+            p.start_pair()
             time.sleep(settle)
         except Exception as e:  # reported by the caller
             self.error = e
@@ -49,7 +44,7 @@ class Stressed:
     def finish(self):
         p = self.pair
         t1 = time.time()
-        res = {"seconds": t1 - self.t0, "nodes": {}}
+        res = {"seconds": t1 - self.t0, "nodes": {}, "setup_retries": p.setup_retries}
         for i in (1, 2):
             res["nodes"][i] = {
                 "node_dead": p.count_log(i, self.offs[i], r"node \S+: is dead"),

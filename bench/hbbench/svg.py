@@ -83,10 +83,13 @@ def _panel(x0, title, deadtime_ms, series):
 
 def plot(failover, path):
     """failover: {cfg: {impl: result}} as bench writes it."""
-    cfgs = [c for c in ("dt1s", "dt100ms") if c in failover]
+    cfgs = [c for c in ("dt1s", "dt100ms")
+            if any("runs" in v for v in failover.get(c, {}).values())]
     el = []
     for k, cfg in enumerate(cfgs):
-        res = failover[cfg]
+        res = {impl: v for impl, v in failover[cfg].items() if "runs" in v}
+        if not res:
+            continue
         any_res = next(iter(res.values()))
         dead_ms = any_res["deadtime_s"] * 1000
         ka_ms = any_res["keepalive_s"] * 1000
