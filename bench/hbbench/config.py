@@ -14,7 +14,9 @@ BASE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 # name: (keepalive, warntime, deadtime, initdead) as ha.cf writes them
 TIMINGS = {
     "dt1s": ("200ms", "500ms", "1", "2"),
-    "dt100ms": ("20ms", "50ms", "100ms", "200ms"),
+    # initdead 2 s, not 200 ms: a Heartbeat starting next to a running peer
+    # does not hear it within 200 ms, declares it dead and takes the group too
+    "dt100ms": ("20ms", "50ms", "100ms", "2"),
     "ka100ms": ("100ms", "500ms", "1", "2"),
     "ka1s": ("1", "3", "5", "10"),
 }
