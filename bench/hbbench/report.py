@@ -49,7 +49,7 @@ def summary_rows(r):
                 _get(o, "kill_to_first_script_ms", stat), _get(h, "kill_to_first_script_ms", stat))
         for stat in ("p50", "p99", "max"):
             v = _get(o, "beyond_deadtime_ms", stat)
-            add(f"failover {label}: beyond deadtime (victim’s last heartbeat → first start script − deadtime), {stat}",
+            add(f"failover {label}: beyond deadtime (victim's last heartbeat → first start script − deadtime), {stat}",
                 v, _get(h, "beyond_deadtime_ms", stat),
                 target="≤ 5 ms" if stat == "p99" else "",
                 ok=(v <= 5.0) if (stat == "p99" and v is not None) else None)
@@ -165,7 +165,7 @@ def markdown(r):
     fo = r.get("failover", {})
     if fo:
         lines += ["", "Failover latency in detail (ms; beyond deadtime = first start script − victim's last "
-                  "packet on the LAN − deadtime):", "",
+                  "status heartbeat on the LAN − deadtime):", "",
                   "| config | implementation | measure | n | min | p50 | p99 | max |",
                   "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         for cfg in ("dt1s", "dt100ms"):
