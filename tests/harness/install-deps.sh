@@ -2,8 +2,7 @@
 # install-deps.sh - install what the namespace test harness needs (Debian 12, root).
 #
 # Tools: iproute2 (ip, bridge), util-linux (nsenter, unshare), socat, nftables
-# (packet loss), procps, psmisc, tcpdump (captures, bench/run), stress-ng
-# (bench/run's load), and Debian's
+# (packet loss), procps, psmisc, tcpdump (captures, optional), and Debian's
 # `heartbeat` package (the REAL Heartbeat 3.0.6, /usr/libexec/heartbeat/heartbeat)
 # plus resource-agents.
 #
@@ -28,8 +27,8 @@ wanted=(
 	socat:socat nft:nftables ps:procps fuser:psmisc tcpdump:tcpdump
 	flock:util-linux "$HB_BIN":heartbeat /usr/bin/cl_status:heartbeat
 	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents
-	stress-ng:stress-ng
 )
+wanted+=(stress-ng:stress-ng) # bench/run: CPU load for the false-failover measurement
 missing=()
 for pair in "${wanted[@]}"; do
 	what=${pair%%:*} pkg=${pair##*:}
