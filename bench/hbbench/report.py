@@ -56,6 +56,10 @@ def summary_rows(r):
         for stat in ("p50", "p99"):
             add(f"failover {label}: kill → group started, {stat}",
                 _get(o, "kill_to_group_ms", stat), _get(h, "kill_to_group_ms", stat))
+        if o.get("no_takeover") or h.get("no_takeover"):
+            rows.append((f"failover {label}: kills after which the survivor never started the group "
+                         "(run repeated on a fresh pair)", str(o.get("no_takeover", "–")),
+                         str(h.get("no_takeover", "–")), "–", ""))
     fl = _get(r, "script_floor", "status_then_start_stamp_ms")
     if fl and fl.get("n"):
         rows.append(("… of which the scripts alone (`benchsvc status`, then `start` until its timestamp, "
@@ -87,6 +91,9 @@ def summary_rows(r):
             _get(h, "handover_ms", "max"), target="≤ 100 ms", ok=None if v is None else v <= 100)
         add("shutdown: SIGTERM of the owner → group started on the peer, p50",
             _get(o, "term_to_peer_group_ms", "p50"), _get(h, "term_to_peer_group_ms", "p50"))
+        if o.get("no_takeover") or h.get("no_takeover"):
+            rows.append(("shutdown: SIGTERMs after which the peer never started the group (60 s)",
+                         str(o.get("no_takeover", "–")), str(h.get("no_takeover", "–")), "–", ""))
         add("shutdown: SIGTERM → every process of the owner gone, p50",
             _get(o, "term_to_exit_ms", "p50"), _get(h, "term_to_exit_ms", "p50"))
     fp = r.get("footprint", {})
