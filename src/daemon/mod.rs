@@ -8,6 +8,7 @@ pub mod clock;
 pub mod control_io;
 pub mod event_loop;
 pub mod event_scripts;
+pub mod loadavg;
 pub mod pidfile;
 pub mod ping_io;
 pub mod process;

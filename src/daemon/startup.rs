@@ -242,7 +242,7 @@ pub fn run(cli: &Cli) -> i32 {
     let event_scripts = EventScripts::new(cli.conf_dir.join("rc.d"), script_env);
     let core = Core::with_upper(
         params,
-        Box::new(read_loadavg),
+        Box::new(crate::daemon::loadavg::CachedLoadAvg::new(read_loadavg).into_fn()),
         Box::new(DaemonUpper {
             resources,
             event_types: event_scripts.types().clone(),

@@ -33,6 +33,7 @@ wanted=(
 	/usr/lib/ocf/resource.d/heartbeat/IPaddr2:resource-agents /usr/sbin/stonith:cluster-glue
 	groff:groff-base make:make gzip:gzip dpkg-deb:dpkg findmnt:util-linux sha256sum:coreutils
 )
+wanted+=(stress-ng:stress-ng) # bench/run: CPU load for the false-failover measurement
 missing=()
 for pair in "${wanted[@]}"; do
 	what=${pair%%:*} pkg=${pair##*:}
