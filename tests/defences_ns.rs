@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::cluster::{ha_log, real_node_complaints};
-use common::fence::{install_labfence, timed_lines, PLUGIN_DIR};
+use common::fence::{
+    install_labfence, labfence_calls, labsvc_starts, resets, runs_labsvc, PLUGIN_DIR,
+};
 use common::lab::{data_dir, require_real_heartbeat, wait_for, Lab};
 
 const IPFAIL: &str = "/usr/libexec/heartbeat/ipfail";
@@ -59,7 +61,7 @@ impl Defences {
     }
 
     fn runs_labsvc(&self, i: usize) -> bool {
-        self.lab.file(i, "/run/labsvc/labsvc.state").exists()
+        runs_labsvc(&self.lab, i)
     }
 
     fn read(&self, i: usize, path: &str) -> String {
@@ -92,18 +94,12 @@ impl Defences {
     }
 
     fn calls_text(&self) -> String {
-        fs::read_to_string(self.ctl.join("calls")).unwrap_or_default()
+        labfence_calls(&self.ctl)
     }
 
     /// Times of the results of `reset NODE` calls, with their `rc=`.
     fn reset_results(&self, node: &str) -> Vec<(f64, String)> {
-        timed_lines(&self.calls_text())
-            .into_iter()
-            .filter_map(|(t, l)| {
-                let rest = l.split(&format!("result reset {node} ")).nth(1)?;
-                Some((t, rest.split_whitespace().next()?.to_string()))
-            })
-            .collect()
+        resets(&self.ctl, node).1
     }
 
     /// Size of host `i`'s watchdog file, and whether it holds only NULs.
@@ -249,11 +245,7 @@ fn all_defences(name: &str, real: usize) {
         "{}",
         d.logs()
     );
-    let starts: Vec<f64> = timed_lines(&d.read(2, "/var/log/labsvc.events"))
-        .into_iter()
-        .filter(|(_, l)| l.starts_with("start "))
-        .map(|(t, _)| t)
-        .collect();
+    let starts = labsvc_starts(&d.lab, 2);
     let last = starts.last().copied().unwrap_or(0.0);
     assert!(
         last > results[0].0,

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::cluster::{count_in_log, expect_log, ha_log};
-use common::fence::{install_labfence, timed_lines, PLUGIN_DIR};
+use common::fence::{
+    install_labfence, labfence_calls, labsvc_starts, resets, runs_labsvc, timed_lines, PLUGIN_DIR,
+};
 use common::lab::{data_dir, pid_alive, require_lab, require_real_heartbeat, wait_for, Lab};
 
 /// A two-host lab with the test plugin installed in both hosts.
@@ -59,7 +61,7 @@ impl FenceLab {
     }
 
     fn runs_labsvc(&self, i: usize) -> bool {
-        self.lab.file(i, "/run/labsvc/labsvc.state").exists()
+        runs_labsvc(&self.lab, i)
     }
 
     /// Waits until the group runs on host `owner` only.
@@ -80,7 +82,7 @@ impl FenceLab {
     }
 
     fn calls_text(&self) -> String {
-        fs::read_to_string(self.ctl.join("calls")).unwrap_or_default()
+        labfence_calls(&self.ctl)
     }
 
     /// (time, line) of every recorded plugin call and result.
@@ -90,31 +92,8 @@ impl FenceLab {
 
     /// Times of `reset NODE` calls, and of their results with `rc`.
     fn resets(&self, node: &str) -> (Vec<f64>, Vec<(f64, String)>) {
-        let calls = self.calls();
-        let started = calls
-            .iter()
-            .filter(|(_, l)| l.contains(&format!("args=[reset {node}]")))
-            .map(|(t, _)| *t)
-            .collect();
-        let results = calls
-            .iter()
-            .filter_map(|(t, l)| {
-                let rest = l.split(&format!("result reset {node} ")).nth(1)?;
-                Some((*t, rest.split_whitespace().next()?.to_string()))
-            })
-            .collect();
-        (started, results)
+        resets(&self.ctl, node)
     }
-}
-
-/// Times at which host `i` started labsvc (its /var/log/labsvc.events).
-fn labsvc_starts(lab: &Lab, i: usize) -> Vec<f64> {
-    let text = fs::read_to_string(lab.file(i, "/var/log/labsvc.events")).unwrap_or_default();
-    timed_lines(&text)
-        .into_iter()
-        .filter(|(_, l)| l.starts_with("start "))
-        .map(|(t, _)| t)
-        .collect()
 }
 
 fn lab_ready() -> bool {

@@ -41,3 +41,41 @@ pub fn timed_lines(text: &str) -> Vec<(f64, String)> {
         })
         .collect()
 }
+
+/// What labfence recorded in `ctl` (one timed line per call and result).
+pub fn labfence_calls(ctl: &Path) -> String {
+    fs::read_to_string(ctl.join("calls")).unwrap_or_default()
+}
+
+/// Times of labfence's `reset NODE` calls, and of their results with `rc=`.
+pub fn resets(ctl: &Path, node: &str) -> (Vec<f64>, Vec<(f64, String)>) {
+    let calls = timed_lines(&labfence_calls(ctl));
+    let started = calls
+        .iter()
+        .filter(|(_, l)| l.contains(&format!("args=[reset {node}]")))
+        .map(|(t, _)| *t)
+        .collect();
+    let results = calls
+        .iter()
+        .filter_map(|(t, l)| {
+            let rest = l.split(&format!("result reset {node} ")).nth(1)?;
+            Some((*t, rest.split_whitespace().next()?.to_string()))
+        })
+        .collect();
+    (started, results)
+}
+
+/// Whether host `i` runs the test resource labsvc (its state file exists).
+pub fn runs_labsvc(lab: &Lab, i: usize) -> bool {
+    lab.file(i, "/run/labsvc/labsvc.state").exists()
+}
+
+/// Times at which host `i` started labsvc (its /var/log/labsvc.events).
+pub fn labsvc_starts(lab: &Lab, i: usize) -> Vec<f64> {
+    let text = fs::read_to_string(lab.file(i, "/var/log/labsvc.events")).unwrap_or_default();
+    timed_lines(&text)
+        .into_iter()
+        .filter(|(_, l)| l.starts_with("start "))
+        .map(|(t, _)| t)
+        .collect()
+}
