@@ -105,15 +105,7 @@ def run(impl, cfg, runs, outdir, settle):
             samples.append({"run": len(samples) + 1, "victim": victim, "kill": t_kill,
                             "first": first, "last": last})
             pair.crash_cleanup(victim)
-            off = pair.log_size(victim)
-            pair.start(victim)
-            owner = survivor
-            try:
-                pair.wait_settled(victim, off)
-            except BenchError:
-                pair.setup_retries += 1
-                pair.stop_all()
-                owner = pair.start_pair()
+            owner = pair.rejoin(victim, survivor)
             time.sleep(settle)
         packets = cap.stop()
     finally:

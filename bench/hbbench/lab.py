@@ -210,6 +210,20 @@ class Pair:
         the resource hand-over."""
         self.wait_log(i, offset, SETTLED, timeout)
 
+    def rejoin(self, i, owner):
+        """Restart node i and wait until it joined; returns who owns the group:
+        `owner`, or alpha when node i never settled and the pair was rebuilt
+        (counted in self.setup_retries)."""
+        off = self.log_size(i)
+        self.start(i)
+        try:
+            self.wait_settled(i, off)
+            return owner
+        except BenchError:
+            self.setup_retries += 1
+            self.stop_all()
+            return self.start_pair()
+
     def start_pair(self, attempts=4):
         """alpha alone until it runs the group, then bravo, until it joined:
         with a short initdead, two nodes launched together may both take the

@@ -114,15 +114,7 @@ def shutdown(impl, runs, outdir, settle):
                 res["first_stop"] = min(stops) - t0
                 res["handover"] = res["first"] - (max(stops) - t0)
             samples.append(res)
-            off = pair.log_size(owner)
-            pair.start(owner)
-            stopped, owner = owner, peer
-            try:
-                pair.wait_settled(stopped, off)
-            except BenchError:
-                pair.setup_retries += 1
-                pair.stop_all()
-                owner = pair.start_pair()
+            owner = pair.rejoin(owner, peer)
             time.sleep(settle)
     finally:
         pair.destroy(keep_logs_in=os.path.join(outdir, "logs"))
